@@ -1,0 +1,140 @@
+"""The one place that decides whom a person may see and manage.
+
+Every listing of people, villages or teams goes through these helpers. An
+object outside the viewer's scope is reported as not found (404), never as
+forbidden, so nobody can probe what exists in another commune.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Select, false, or_, select
+
+from lms.accounts.models import Role, User
+from lms.core.errors import NotFound
+from lms.core.extensions import db
+from lms.places.models import Commune, Team, TeamMembership, Village
+
+
+@dataclass(frozen=True)
+class Scope:
+    is_global: bool = False
+    province_codes: frozenset[str] = field(default_factory=frozenset)
+    commune_codes: frozenset[str] = field(default_factory=frozenset)
+    led_team_ids: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def manages_places(self) -> bool:
+        return self.is_global or bool(self.province_codes or self.commune_codes)
+
+    @property
+    def sees_people(self) -> bool:
+        return self.manages_places or bool(self.led_team_ids)
+
+
+def scope_of(user: User | None) -> Scope:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Scope()
+    provinces: set[str] = set()
+    communes: set[str] = set()
+    for assignment in user.roles:
+        if assignment.role == Role.ADMIN:
+            return Scope(is_global=True)
+        if assignment.role == Role.PROVINCE_OFFICIAL and assignment.province_code:
+            provinces.add(assignment.province_code)
+        if assignment.role == Role.COMMUNE_OFFICIAL and assignment.commune_code:
+            communes.add(assignment.commune_code)
+    led = db.session.scalars(
+        select(TeamMembership.team_id).where(
+            TeamMembership.user_id == user.id, TeamMembership.is_leader.is_(True)
+        )
+    ).all()
+    return Scope(False, frozenset(provinces), frozenset(communes), frozenset(led))
+
+
+def _commune_condition(scope: Scope, column):
+    """SQL condition: column (a commune code) lies in the scope's communes or provinces."""
+    parts = []
+    if scope.commune_codes:
+        parts.append(column.in_(scope.commune_codes))
+    if scope.province_codes:
+        parts.append(
+            column.in_(select(Commune.code).where(Commune.province_code.in_(scope.province_codes)))
+        )
+    return or_(*parts) if parts else false()
+
+
+def visible_people(viewer: User, stmt: Select | None = None) -> Select:
+    """Limit a select of User rows to the people the viewer may see."""
+    stmt = stmt if stmt is not None else select(User)
+    stmt = stmt.where(User.deleted_at.is_(None))
+    scope = scope_of(viewer)
+    if scope.is_global:
+        return stmt
+    team_condition = _commune_condition(scope, Team.commune_code)
+    if scope.led_team_ids:
+        team_condition = or_(team_condition, Team.id.in_(scope.led_team_ids))
+    member_ids = select(TeamMembership.user_id).join(Team).where(team_condition)
+    return stmt.where(
+        or_(_commune_condition(scope, User.home_commune_code), User.id.in_(member_ids))
+    )
+
+
+def visible_communes(viewer: User, stmt: Select | None = None) -> Select:
+    """Limit a select of Commune rows to the communes the viewer manages."""
+    stmt = stmt if stmt is not None else select(Commune)
+    scope = scope_of(viewer)
+    if scope.is_global:
+        return stmt
+    return stmt.where(_commune_condition(scope, Commune.code))
+
+
+def visible_teams(viewer: User, stmt: Select | None = None) -> Select:
+    stmt = stmt if stmt is not None else select(Team)
+    scope = scope_of(viewer)
+    if scope.is_global:
+        return stmt
+    condition = _commune_condition(scope, Team.commune_code)
+    if scope.led_team_ids:
+        condition = or_(condition, Team.id.in_(scope.led_team_ids))
+    return stmt.where(condition)
+
+
+def get_person(viewer: User, user_id: int) -> User:
+    person = db.session.scalar(visible_people(viewer).where(User.id == user_id))
+    if person is None:
+        raise NotFound("Không tìm thấy người này.")
+    return person
+
+
+def get_commune(viewer: User, code: str) -> Commune:
+    commune = db.session.scalar(visible_communes(viewer).where(Commune.code == code))
+    if commune is None:
+        raise NotFound("Không tìm thấy xã/phường này trong phạm vi bạn quản lý.")
+    return commune
+
+
+def get_village(viewer: User, village_id: int) -> Village:
+    scope = scope_of(viewer)
+    stmt = select(Village).where(Village.id == village_id)
+    if not scope.is_global:
+        stmt = stmt.where(_commune_condition(scope, Village.commune_code))
+    village = db.session.scalar(stmt)
+    if village is None:
+        raise NotFound("Không tìm thấy thôn/tổ dân phố này trong phạm vi bạn quản lý.")
+    return village
+
+
+def get_team(viewer: User, team_id: int, manage: bool = False) -> Team:
+    """A team the viewer may see; with manage=True only officials in scope (not its leader)."""
+    scope = scope_of(viewer)
+    stmt = select(Team).where(Team.id == team_id)
+    if manage and not scope.is_global:
+        stmt = stmt.where(_commune_condition(scope, Team.commune_code))
+    elif not manage:
+        stmt = visible_teams(viewer, stmt)
+    team = db.session.scalar(stmt)
+    if team is None:
+        raise NotFound("Không tìm thấy tổ này trong phạm vi bạn quản lý.")
+    return team

@@ -1,0 +1,337 @@
+"""Account operations. Each flushes; the request or command commits."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from lms.accounts.models import NAME_MAX, ResetCode, Role, RoleAssignment, User
+from lms.accounts.phone import normalize_phone
+from lms.accounts.scope import get_person
+from lms.core import audit
+from lms.core.errors import Conflict, NotFound, ValidationFailed
+from lms.core.extensions import db
+from lms.core.models import utcnow
+from lms.core.text import clean_line, has_control_chars
+from lms.places.models import Commune, Province
+
+CONSENT_VERSION = "2026-01"
+PASSWORD_MIN = 8
+PASSWORD_MAX = 128
+# Letters of any script (Vietnamese and ethnic-minority names), spaces, hyphen, apostrophe, dot.
+_NAME_RE = re.compile(r"^[^\W\d_]+(?:[ '’.\-][^\W\d_]+)*\.?$")
+_EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+_DUMMY_HASH = None
+
+
+def _hash(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def validate_full_name(raw: str) -> str:
+    if has_control_chars(raw or ""):
+        raise ValidationFailed("Họ và tên có ký tự điều khiển không hợp lệ.", field="full_name")
+    name = clean_line(raw or "")
+    if len(name) < 2:
+        raise ValidationFailed("Bạn hãy nhập họ và tên đầy đủ.", field="full_name")
+    if len(name) > NAME_MAX:
+        raise ValidationFailed(
+            f"Họ và tên dài tối đa {NAME_MAX} ký tự.", field="full_name"
+        )
+    if not _NAME_RE.match(name):
+        raise ValidationFailed(
+            "Họ và tên chỉ gồm chữ cái, dấu cách, dấu gạch nối hoặc dấu nháy.", field="full_name"
+        )
+    return name
+
+
+def validate_password(password: str, phone: str | None = None) -> None:
+    if len(password or "") < PASSWORD_MIN:
+        raise ValidationFailed(f"Mật khẩu cần ít nhất {PASSWORD_MIN} ký tự.", field="password")
+    if len(password) > PASSWORD_MAX:
+        raise ValidationFailed(f"Mật khẩu dài tối đa {PASSWORD_MAX} ký tự.", field="password")
+    if len(set(password)) < 4:
+        raise ValidationFailed("Mật khẩu quá dễ đoán. Bạn hãy dùng nhiều ký tự khác nhau hơn.", field="password")
+    if phone and password.strip() in {phone, "0" + phone[3:]}:
+        raise ValidationFailed("Không dùng số điện thoại làm mật khẩu.", field="password")
+
+
+def validate_birth_year(value: int | None) -> int | None:
+    if value is None:
+        return None
+    this_year = utcnow().year
+    if not (this_year - 110 <= value <= this_year - 6):
+        raise ValidationFailed(
+            f"Năm sinh phải trong khoảng {this_year - 110}–{this_year - 6}.", field="birth_year"
+        )
+    return value
+
+
+def validate_email(raw: str | None) -> str | None:
+    email = (raw or "").strip().lower()
+    if not email:
+        return None
+    if len(email) > 254 or not _EMAIL_RE.match(email) or has_control_chars(email):
+        raise ValidationFailed("Địa chỉ thư điện tử không hợp lệ.", field="email")
+    return email
+
+
+def find_commune(code: str | None) -> Commune | None:
+    if not code:
+        return None
+    commune = db.session.get(Commune, code.strip())
+    if commune is None:
+        raise ValidationFailed("Không có xã/phường/đặc khu với mã này.", field="commune")
+    return commune
+
+
+def find_user_by_phone(raw_phone: str) -> User | None:
+    phone = normalize_phone(raw_phone)
+    return db.session.scalar(select(User).where(User.phone == phone, User.deleted_at.is_(None)))
+
+
+def register_user(
+    *,
+    phone: str,
+    password: str,
+    full_name: str,
+    consent: bool,
+    commune_code: str | None = None,
+    birth_year: int | None = None,
+    email: str | None = None,
+) -> User:
+    """Create an account; raises ValidationFailed naming the field at fault."""
+    if not consent:
+        raise ValidationFailed(
+            "Bạn cần đọc và đồng ý với thông báo xử lý dữ liệu cá nhân để đăng ký.", field="consent"
+        )
+    e164 = normalize_phone(phone)
+    name = validate_full_name(full_name)
+    validate_password(password, e164)
+    year = validate_birth_year(birth_year)
+    mail = validate_email(email)
+    commune = find_commune(commune_code)
+    if db.session.scalar(select(User.id).where(User.phone == e164)) is not None:
+        raise ValidationFailed(
+            "Số điện thoại này đã có tài khoản. Bạn hãy đăng nhập hoặc nhờ cán bộ xã cấp mã đặt lại mật khẩu.",
+            field="phone",
+        )
+    if mail and db.session.scalar(select(User.id).where(User.email == mail)) is not None:
+        raise ValidationFailed("Thư điện tử này đã được dùng cho tài khoản khác.", field="email")
+    user = User(
+        phone=e164,
+        email=mail,
+        full_name=name,
+        birth_year=year,
+        home_commune_code=commune.code if commune else None,
+        password_hash=_hash(password),
+        consent_at=utcnow(),
+        consent_version=CONSENT_VERSION,
+    )
+    db.session.add(user)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as exc:
+        raise ValidationFailed("Số điện thoại này đã có tài khoản.", field="phone") from exc
+    return user
+
+
+def authenticate(raw_phone: str, password: str) -> User:
+    """Return the user for these credentials or raise one message that reveals nothing."""
+    message = "Số điện thoại hoặc mật khẩu không đúng."
+    try:
+        user = find_user_by_phone(raw_phone)
+    except ValidationFailed:
+        raise
+    global _DUMMY_HASH
+    if user is None:
+        # Spend the same time as a real check so the response does not reveal who exists.
+        _DUMMY_HASH = _DUMMY_HASH or _hash("not-a-real-password")
+        check_password_hash(_DUMMY_HASH, password or "")
+        raise ValidationFailed(message, field="password")
+    if not check_password_hash(user.password_hash, password or ""):
+        raise ValidationFailed(message, field="password")
+    if not user.is_active:
+        raise ValidationFailed("Tài khoản này đang bị khóa. Bạn hãy liên hệ cán bộ xã.", field="phone")
+    user.last_login_at = utcnow()
+    return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not check_password_hash(user.password_hash, current or ""):
+        raise ValidationFailed("Mật khẩu hiện tại không đúng.", field="current_password")
+    validate_password(new, user.phone)
+    user.password_hash = _hash(new)
+    user.session_version += 1
+    audit.record(user.id, "password.change", "user", user.id)
+
+
+def logout_everywhere(user: User) -> None:
+    user.session_version += 1
+    audit.record(user.id, "session.logout_all", "user", user.id)
+    db.session.flush()
+
+
+def issue_reset_code(actor: User, person_id: int) -> str:
+    """One-time code that an official or admin reads out to a person in their scope."""
+    person = get_person(actor, person_id)
+    code = f"{secrets.randbelow(10**8):08d}"
+    now = utcnow()
+    for old in db.session.scalars(
+        select(ResetCode).where(ResetCode.user_id == person.id, ResetCode.used_at.is_(None))
+    ):
+        old.used_at = now  # only the newest code works
+    db.session.add(
+        ResetCode(
+            user_id=person.id,
+            code_hash=_hash(code),
+            expires_at=now + timedelta(minutes=current_app.config["RESET_CODE_MINUTES"]),
+            created_by_id=actor.id,
+        )
+    )
+    audit.record(actor.id, "password.reset_code", "user", person.id)
+    return code
+
+
+MAX_CODE_ATTEMPTS = 5
+
+
+def reset_password_with_code(raw_phone: str, code: str, new_password: str) -> User:
+    message = "Mã đặt lại không đúng hoặc đã hết hạn. Bạn hãy nhờ cán bộ xã cấp mã mới."
+    user = find_user_by_phone(raw_phone)
+    if user is None:
+        raise ValidationFailed(message, field="code")
+    reset = db.session.scalar(
+        select(ResetCode)
+        .where(ResetCode.user_id == user.id, ResetCode.used_at.is_(None))
+        .order_by(ResetCode.id.desc())
+    )
+    now = utcnow()
+    if reset is None or reset.expires_at < now or reset.failed_attempts >= MAX_CODE_ATTEMPTS:
+        raise ValidationFailed(message, field="code")
+    if not check_password_hash(reset.code_hash, (code or "").strip().replace(" ", "")):
+        reset.failed_attempts += 1
+        raise ValidationFailed(message, field="code")
+    validate_password(new_password, user.phone)
+    reset.used_at = now
+    user.password_hash = _hash(new_password)
+    user.session_version += 1
+    audit.record(user.id, "password.reset", "user", user.id, reset_by=reset.created_by_id)
+    return user
+
+
+def assign_role(
+    user: User,
+    role: Role,
+    *,
+    province_code: str | None = None,
+    commune_code: str | None = None,
+    actor: User | None = None,
+) -> RoleAssignment:
+    if role not in (Role.ADMIN, Role.PROVINCE_OFFICIAL, Role.COMMUNE_OFFICIAL):
+        raise ValidationFailed("Vai trò này được gán qua tổ, không gán trực tiếp.", field="role")
+    if role == Role.PROVINCE_OFFICIAL:
+        if not province_code or db.session.get(Province, province_code) is None:
+            raise ValidationFailed("Không có tỉnh/thành phố với mã này.", field="province")
+        commune_code = None
+    elif role == Role.COMMUNE_OFFICIAL:
+        find_commune(commune_code)
+        province_code = None
+    else:
+        province_code = commune_code = None
+    for existing in user.roles:
+        if (existing.role, existing.province_code, existing.commune_code) == (
+            role.value,
+            province_code,
+            commune_code,
+        ):
+            return existing
+    assignment = RoleAssignment(
+        role=role.value,
+        province_code=province_code,
+        commune_code=commune_code,
+        created_by_id=actor.id if actor else None,
+    )
+    user.roles.append(assignment)
+    db.session.flush()
+    audit.record(actor.id if actor else None, "role.assign", "user", user.id, role=role.value,
+                 province=province_code, commune=commune_code)
+    return assignment
+
+
+def export_user_data(user: User) -> dict[str, Any]:
+    """Everything the platform holds about this person, as plain JSON."""
+    from lms.places.models import TeamMembership
+
+    memberships = db.session.scalars(
+        select(TeamMembership).where(TeamMembership.user_id == user.id)
+    ).all()
+    data: dict[str, Any] = {
+        "exported_at": utcnow().isoformat(),
+        "account": {
+            "phone": user.phone,
+            "email": user.email,
+            "full_name": user.full_name,
+            "birth_year": user.birth_year,
+            "home_commune": (
+                {"code": user.home_commune.code, "name": user.home_commune.full_name}
+                if user.home_commune
+                else None
+            ),
+            "created_at": user.created_at.isoformat() if user.created_at else None,
+            "last_login_at": user.last_login_at.isoformat() if user.last_login_at else None,
+            "consent": {
+                "given_at": user.consent_at.isoformat() if user.consent_at else None,
+                "notice_version": user.consent_version,
+            },
+        },
+        "roles": [
+            {"role": r.role, "province": r.province_code, "commune": r.commune_code} for r in user.roles
+        ],
+        "teams": [
+            {"team": m.team.name, "village": m.team.village.name, "is_leader": m.is_leader}
+            for m in memberships
+        ],
+    }
+    for extra in current_app.extensions.get("lms_export_hooks", []):
+        data.update(extra(user))
+    return data
+
+
+def delete_account(user: User, password: str) -> None:
+    """Erase personal data now; keep anonymous learning records for commune statistics."""
+    if not check_password_hash(user.password_hash, password or ""):
+        raise ValidationFailed("Mật khẩu không đúng.", field="password")
+    if user.is_admin:
+        raise Conflict("Quản trị viên cần bàn giao quyền trước khi xóa tài khoản.")
+    now = utcnow()
+    user.phone = f"deleted-{user.id}"
+    user.email = None
+    user.full_name = "Tài khoản đã xóa"
+    user.birth_year = None
+    user.password_hash = "!"
+    user.deleted_at = now
+    user.session_version += 1
+    user.roles.clear()
+    from lms.places.models import TeamMembership
+
+    for membership in db.session.scalars(
+        select(TeamMembership).where(TeamMembership.user_id == user.id)
+    ):
+        db.session.delete(membership)
+    audit.record(user.id, "account.delete", "user", user.id)
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("Không tìm thấy tài khoản.")
+    return user

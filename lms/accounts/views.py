@@ -1,0 +1,270 @@
+"""Registration, login, profile, password, data export and deletion, people lists."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import or_, select
+
+from lms.accounts import services
+from lms.accounts.forms import (
+    ChangePasswordForm,
+    DeleteAccountForm,
+    LoginForm,
+    ProfileForm,
+    RegisterForm,
+    ResetForm,
+    SearchForm,
+)
+from lms.accounts.models import User
+from lms.accounts.phone import display_phone, normalize_phone
+from lms.accounts.scope import get_person, scope_of, visible_people
+from lms.core.errors import ValidationFailed
+from lms.core.extensions import db, limiter
+from lms.core.forms import PostForm, attach_error
+from lms.core.text import fold
+
+bp = Blueprint("accounts", __name__, template_folder="templates")
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only same-site paths, so a login link cannot send people elsewhere."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target:
+        return None
+    return target
+
+
+def _login_phone_key() -> str:
+    raw = request.form.get("phone", "")
+    try:
+        return "login-phone:" + normalize_phone(raw)
+    except ValidationFailed:
+        return "login-phone:invalid"
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("core.home"))
+    form = RegisterForm()
+    form.fill_place_choices()
+    if request.method == "POST" and form.pick_province.data:
+        # No-JavaScript picker: the province was chosen, show its communes and keep what was typed.
+        form.commune.data = ""
+        return render_template("accounts/register.html", form=form)
+    if form.validate_on_submit():
+        try:
+            user = services.register_user(
+                phone=form.phone.data,
+                password=form.password.data,
+                full_name=form.full_name.data,
+                consent=form.consent.data,
+                commune_code=form.commune.data or None,
+                birth_year=form.birth_year.data,
+                email=form.email.data,
+            )
+        except ValidationFailed as error:
+            attach_error(form, error)
+        else:
+            db.session.commit()
+            login_user(user)
+            flash("Đăng ký thành công. Chào mừng bạn đến với Học số cộng đồng!", "success")
+            return redirect(url_for("core.home"))
+    return render_template("accounts/register.html", form=form), 200 if request.method == "GET" else 422
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_PHONE_RATE_LIMIT"], methods=["POST"], key_func=_login_phone_key)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("core.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.phone.data, form.password.data)
+        except ValidationFailed as error:
+            attach_error(form, error)
+        else:
+            db.session.commit()
+            login_user(user, remember=form.remember.data)
+            return redirect(safe_next(request.args.get("next")) or url_for("core.home"))
+    status = 200 if request.method == "GET" else 422
+    return render_template("accounts/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout():
+    form = PostForm()
+    if form.validate_on_submit():
+        logout_user()
+        flash("Bạn đã đăng xuất.", "info")
+    return redirect(url_for("core.home"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    user = current_user._get_current_object()
+    form = ProfileForm(obj=user)
+    form.fill_place_choices(user.home_commune)
+    if request.method == "POST" and form.pick_province.data:
+        form.commune.data = ""
+        return render_template("accounts/account.html", form=form, user=user)
+    if form.validate_on_submit():
+        try:
+            user.full_name = services.validate_full_name(form.full_name.data)
+            user.birth_year = services.validate_birth_year(form.birth_year.data)
+            email = services.validate_email(form.email.data)
+            if email and email != user.email and db.session.scalar(select(User.id).where(User.email == email)):
+                raise ValidationFailed("Thư điện tử này đã được dùng cho tài khoản khác.", field="email")
+            user.email = email
+            commune = services.find_commune(form.commune.data or None)
+            user.home_commune_code = commune.code if commune else None
+        except ValidationFailed as error:
+            db.session.rollback()
+            attach_error(form, error)
+        else:
+            db.session.commit()
+            flash("Đã lưu thông tin của bạn.", "success")
+            return redirect(url_for("accounts.account"))
+    return render_template("accounts/account.html", form=form, user=user, phone=display_phone(user.phone))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            services.change_password(user, form.current_password.data, form.password.data)
+        except ValidationFailed as error:
+            attach_error(form, error)
+        else:
+            db.session.commit()
+            login_user(user)  # the new session version keeps this device signed in
+            flash("Đã đổi mật khẩu. Các thiết bị khác đã được đăng xuất.", "success")
+            return redirect(url_for("accounts.account"))
+    return render_template("accounts/password.html", form=form)
+
+
+@bp.post("/account/logout-everywhere")
+@login_required
+def logout_everywhere():
+    form = PostForm()
+    if form.validate_on_submit():
+        services.logout_everywhere(current_user._get_current_object())
+        db.session.commit()
+        logout_user()
+        flash("Bạn đã đăng xuất trên mọi thiết bị.", "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.get("/account/export")
+@login_required
+def export_data():
+    data = services.export_user_data(current_user._get_current_object())
+    body = json.dumps(data, ensure_ascii=False, indent=2)
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={"Content-Disposition": 'attachment; filename="du-lieu-cua-toi.json"'},
+    )
+
+
+@bp.route("/account/delete", methods=["GET", "POST"])
+@login_required
+def delete_account():
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        try:
+            services.delete_account(current_user._get_current_object(), form.password.data)
+        except ValidationFailed as error:
+            attach_error(form, error)
+        else:
+            db.session.commit()
+            logout_user()
+            flash("Tài khoản và thông tin cá nhân của bạn đã được xóa.", "info")
+            return redirect(url_for("core.home"))
+    return render_template("accounts/delete.html", form=form)
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit("10 per 15 minutes", methods=["POST"])
+def reset_password():
+    form = ResetForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password_with_code(form.phone.data, form.code.data, form.password.data)
+        except ValidationFailed as error:
+            db.session.commit()  # keep the failed-attempt count
+            attach_error(form, error)
+        else:
+            db.session.commit()
+            flash("Đã đặt lại mật khẩu. Bạn hãy đăng nhập bằng mật khẩu mới.", "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset.html", form=form)
+
+
+@bp.get("/privacy")
+def privacy():
+    return render_template("accounts/privacy.html", version=services.CONSENT_VERSION)
+
+
+@bp.get("/people")
+@login_required
+def people():
+    viewer = current_user._get_current_object()
+    if not scope_of(viewer).sees_people:
+        return render_template("errors/error.html", code=403, title="Không có quyền truy cập",
+                               text="Trang này dành cho cán bộ và tổ trưởng."), 403
+    form = SearchForm(request.args)
+    stmt = visible_people(viewer).order_by(User.full_name).limit(200)
+    query = (form.q.data or "").strip() if form.validate() else ""
+    if query:
+        digits = "".join(ch for ch in query if ch.isdigit())
+        conditions = [User.full_name.ilike(f"%{query}%")]
+        if len(digits) >= 4:
+            conditions.append(User.phone.contains(digits.lstrip("0")))
+        stmt = stmt.where(or_(*conditions))
+    rows = db.session.scalars(stmt).all()
+    if query and not rows:
+        folded = fold(query)
+        rows = [u for u in db.session.scalars(visible_people(viewer).limit(2000)) if folded in fold(u.full_name)]
+    return render_template("accounts/people.html", form=form, people=rows, display_phone=display_phone)
+
+
+@bp.get("/people/<int:user_id>")
+@login_required
+def person(user_id: int):
+    viewer = current_user._get_current_object()
+    person = get_person(viewer, user_id)
+    return render_template("accounts/person.html", person=person, phone=display_phone(person.phone),
+                           form=PostForm(), can_reset=scope_of(viewer).manages_places)
+
+
+@bp.post("/people/<int:user_id>/reset-code")
+@login_required
+def person_reset_code(user_id: int):
+    viewer = current_user._get_current_object()
+    if not scope_of(viewer).manages_places:
+        get_person(viewer, user_id)  # 404 when out of scope, 403 otherwise
+        return render_template("errors/error.html", code=403, title="Không có quyền truy cập",
+                               text="Chỉ cán bộ xã, cán bộ tỉnh hoặc quản trị viên được cấp mã."), 403
+    form = PostForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("accounts.person", user_id=user_id))
+    code = services.issue_reset_code(viewer, user_id)
+    db.session.commit()
+    person = get_person(viewer, user_id)
+    return render_template("accounts/reset_code.html", person=person, code=code,
+                           minutes=current_app.config["RESET_CODE_MINUTES"])

@@ -1,0 +1,64 @@
+"""Database engine behaviour: SQLite pragmas and up-front write locks.
+
+On SQLite a deferred transaction that reads and then writes can fail at once
+with "database is locked" when another writer got there first, because the
+busy handler is not used to upgrade a read snapshot. So every transaction that
+may write starts with BEGIN IMMEDIATE: it waits (busy_timeout) for the write
+lock instead of failing half-way. GET requests stay read-only and use a plain
+deferred BEGIN, so readers never queue behind writers (WAL).
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Iterator
+
+from flask import has_request_context, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+_READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
+_force_write: ContextVar[bool] = ContextVar("lms_force_write", default=False)
+
+
+def _wants_write_lock() -> bool:
+    if _force_write.get():
+        return True
+    if has_request_context():
+        return request.method not in _READ_ONLY_METHODS
+    return True
+
+
+@contextmanager
+def write_intent() -> Iterator[None]:
+    """Start the next transaction with the write lock even inside a GET request."""
+    token = _force_write.set(True)
+    try:
+        yield
+    finally:
+        _force_write.reset(token)
+
+
+@event.listens_for(Engine, "connect")
+def _on_connect(dbapi_connection, connection_record) -> None:
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        # Let SQLAlchemy emit BEGIN itself (see _on_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _on_begin(conn) -> None:
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if _wants_write_lock() else "BEGIN")
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"

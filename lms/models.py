@@ -1,0 +1,5 @@
+"""Imports every feature's models so the metadata (and Alembic) sees all tables."""
+
+from lms.accounts.models import ResetCode, RoleAssignment, User  # noqa: F401
+from lms.core.audit import AuditEvent  # noqa: F401
+from lms.places.models import Commune, Province, Team, TeamMembership, Village  # noqa: F401

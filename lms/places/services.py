@@ -1,0 +1,200 @@
+"""Places: importing the national list, searching it, villages, teams and members."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterable
+
+from sqlalchemy import delete, func, select
+
+from lms.accounts.models import User
+from lms.accounts.phone import display_phone
+from lms.accounts.scope import get_commune, get_team, get_village
+from lms.accounts.services import find_user_by_phone
+from lms.core import audit
+from lms.core.errors import ValidationFailed
+from lms.core.extensions import db
+from lms.core.text import clean_line, fold, has_control_chars
+from lms.places.models import Commune, CommuneKind, Province, Team, TeamMembership, Village, VillageKind
+
+PLACES_SOURCE = (
+    "Danh mục đơn vị hành chính sau sắp xếp ngày 1/7/2025, mã số theo Quyết định 19/2025/QĐ-TTg, "
+    "do Cục Thống kê công bố; lấy qua gói PyPI vietnam-provinces (Nguyễn Hồng Quân)"
+)
+
+
+def _kind_of(division_type: str) -> str:
+    for kind in CommuneKind:
+        if division_type.strip().lower() == kind.value:
+            return kind.value
+    raise ValidationFailed(f"Loại đơn vị không rõ: {division_type!r}")
+
+
+def load_divisions(path: Path | None = None) -> list[dict[str, Any]]:
+    """The nested province → wards list, from a JSON file or the installed package."""
+    if path is None:
+        from vietnam_provinces import NESTED_DIVISIONS_JSON_PATH
+
+        path = NESTED_DIVISIONS_JSON_PATH
+    with open(path, encoding="utf-8") as handle:
+        data = json.load(handle)
+    if not isinstance(data, list):
+        raise ValidationFailed("Tệp địa giới phải là một danh sách tỉnh.")
+    return data
+
+
+def import_places(divisions: Iterable[dict[str, Any]]) -> tuple[int, int]:
+    """Upsert provinces and communes by code. Returns (provinces, communes) in the data."""
+    provinces: dict[str, dict] = {}
+    communes: dict[str, dict] = {}
+    for item in divisions:
+        pcode = f"{int(item['code']):02d}"
+        provinces[pcode] = {
+            "code": pcode,
+            "name": clean_line(item["name"]),
+            "kind": clean_line(item.get("division_type", "tỉnh")),
+        }
+        provinces[pcode]["search_key"] = fold(provinces[pcode]["name"])
+        for ward in item.get("wards", []):
+            ccode = f"{int(ward['code']):05d}"
+            if ccode in communes:
+                raise ValidationFailed(f"Mã xã trùng: {ccode}")
+            name = clean_line(ward["name"])
+            communes[ccode] = {
+                "code": ccode,
+                "province_code": pcode,
+                "name": name,
+                "kind": _kind_of(ward["division_type"]),
+                "search_key": fold(f"{name} {provinces[pcode]['name']}"),
+            }
+    existing_p = {p.code: p for p in db.session.scalars(select(Province))}
+    for code, values in provinces.items():
+        row = existing_p.get(code)
+        if row is None:
+            db.session.add(Province(**values))
+        else:
+            for key, value in values.items():
+                setattr(row, key, value)
+    db.session.flush()
+    existing_c = {c.code: c for c in db.session.scalars(select(Commune))}
+    new_rows = []
+    for code, values in communes.items():
+        row = existing_c.get(code)
+        if row is None:
+            new_rows.append(values)
+        else:
+            for key, value in values.items():
+                setattr(row, key, value)
+    if new_rows:
+        db.session.execute(Commune.__table__.insert(), new_rows)
+    db.session.flush()
+    return len(provinces), len(communes)
+
+
+def search_communes(query: str, province_code: str | None = None, limit: int = 20) -> list[Commune]:
+    """Accent-free search: every word of the query must appear in the name or province."""
+    words = fold(query).split()
+    stmt = select(Commune)
+    if province_code:
+        stmt = stmt.where(Commune.province_code == province_code)
+    for word in words[:6]:
+        stmt = stmt.where(Commune.search_key.contains(word))
+    # Shorter keys first: "ha noi" should list Hà Nội's wards before longer matches.
+    stmt = stmt.order_by(func.length(Commune.search_key), Commune.search_key).limit(limit)
+    return list(db.session.scalars(stmt))
+
+
+def _clean_place_name(raw: str, field: str) -> str:
+    if has_control_chars(raw or ""):
+        raise ValidationFailed("Tên có ký tự không hợp lệ.", field=field)
+    name = clean_line(raw or "")
+    if not 1 <= len(name) <= 80:
+        raise ValidationFailed("Tên cần từ 1 đến 80 ký tự.", field=field)
+    return name
+
+
+def create_village(actor: User, commune_code: str, name: str, kind: str) -> Village:
+    commune = get_commune(actor, commune_code)
+    name = _clean_place_name(name, "name")
+    if kind not in {k.value for k in VillageKind}:
+        raise ValidationFailed("Loại thôn/tổ dân phố không hợp lệ.", field="kind")
+    duplicate = db.session.scalar(
+        select(Village.id).where(Village.commune_code == commune.code, func.lower(Village.name) == name.lower())
+    )
+    if duplicate:
+        raise ValidationFailed("Xã này đã có thôn/tổ dân phố cùng tên.", field="name")
+    village = Village(commune_code=commune.code, name=name, kind=kind, created_by_id=actor.id)
+    db.session.add(village)
+    db.session.flush()
+    audit.record(actor.id, "village.create", "village", village.id, commune=commune.code, name=name)
+    return village
+
+
+def create_team(actor: User, village_id: int, name: str) -> Team:
+    village = get_village(actor, village_id)
+    name = _clean_place_name(name, "name")
+    duplicate = db.session.scalar(
+        select(Team.id).where(Team.village_id == village.id, func.lower(Team.name) == name.lower())
+    )
+    if duplicate:
+        raise ValidationFailed("Thôn này đã có tổ cùng tên.", field="name")
+    team = Team(village_id=village.id, commune_code=village.commune_code, name=name)
+    db.session.add(team)
+    db.session.flush()
+    audit.record(actor.id, "team.create", "team", team.id, village=village.id, name=name)
+    return team
+
+
+def add_member(actor: User, team_id: int, raw_phone: str, is_leader: bool = False) -> TeamMembership:
+    team = get_team(actor, team_id, manage=True)
+    person = find_user_by_phone(raw_phone)
+    if person is None:
+        raise ValidationFailed(
+            "Chưa có tài khoản với số này. Người đó cần đăng ký trước (hoặc được tổ viên đăng ký giúp).",
+            field="phone",
+        )
+    existing = db.session.scalar(
+        select(TeamMembership).where(TeamMembership.team_id == team.id, TeamMembership.user_id == person.id)
+    )
+    if existing is not None:
+        raise ValidationFailed(
+            f"{person.full_name} ({display_phone(person.phone)}) đã là thành viên của tổ này.", field="phone"
+        )
+    membership = TeamMembership(team_id=team.id, user_id=person.id, is_leader=is_leader, added_by_id=actor.id)
+    db.session.add(membership)
+    db.session.flush()
+    audit.record(actor.id, "team.add_member", "team", team.id, user=person.id, leader=is_leader)
+    return membership
+
+
+def set_leader(actor: User, team_id: int, user_id: int, is_leader: bool) -> None:
+    team = get_team(actor, team_id, manage=True)
+    membership = db.session.scalar(
+        select(TeamMembership).where(TeamMembership.team_id == team.id, TeamMembership.user_id == user_id)
+    )
+    if membership is None:
+        raise ValidationFailed("Người này không thuộc tổ.")
+    membership.is_leader = is_leader
+    audit.record(actor.id, "team.set_leader", "team", team.id, user=user_id, leader=is_leader)
+
+
+def remove_member(actor: User, team_id: int, user_id: int) -> None:
+    team = get_team(actor, team_id, manage=True)
+    result = db.session.execute(
+        delete(TeamMembership).where(TeamMembership.team_id == team.id, TeamMembership.user_id == user_id)
+    )
+    if result.rowcount == 0:
+        raise ValidationFailed("Người này không thuộc tổ.")
+    audit.record(actor.id, "team.remove_member", "team", team.id, user=user_id)
+
+
+def team_roster(team: Team) -> list[TeamMembership]:
+    return list(
+        db.session.scalars(
+            select(TeamMembership)
+            .join(User, User.id == TeamMembership.user_id)
+            .where(TeamMembership.team_id == team.id)
+            .order_by(TeamMembership.is_leader.desc(), User.full_name)
+        )
+    )

@@ -1,0 +1,154 @@
+"""Commune search API and the officials' pages for villages, teams and members."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from lms.accounts.phone import display_phone
+from lms.accounts.scope import get_commune, get_team, get_village, scope_of, visible_communes, visible_teams
+from lms.core.errors import NotFound, ValidationFailed
+from lms.core.extensions import db, limiter
+from lms.core.forms import PostForm, attach_error
+from lms.places import services
+from lms.places.forms import MemberForm, TeamForm, VillageForm
+from lms.places.models import Commune, Team, Village
+
+bp = Blueprint("places", __name__, template_folder="templates")
+
+
+@bp.get("/api/communes")
+@limiter.limit("120 per minute")
+def api_communes():
+    query = (request.args.get("q") or "")[:80]
+    province = (request.args.get("province") or "")[:2] or None
+    if len(query.strip()) < 2:
+        return jsonify(results=[])
+    rows = services.search_communes(query, province)
+    return jsonify(
+        results=[
+            {"code": c.code, "name": c.name, "province": c.province.name, "province_code": c.province_code}
+            for c in rows
+        ]
+    )
+
+
+def _viewer():
+    viewer = current_user._get_current_object()
+    if not scope_of(viewer).sees_people:
+        raise NotFound("Trang này dành cho cán bộ và tổ trưởng.")
+    return viewer
+
+
+@bp.get("/manage")
+@login_required
+def manage():
+    viewer = _viewer()
+    scope = scope_of(viewer)
+    communes = []
+    if scope.manages_places:
+        q = (request.args.get("q") or "").strip()
+        stmt = visible_communes(viewer).order_by(Commune.province_code, Commune.search_key)
+        if q:
+            from lms.core.text import fold
+
+            for word in fold(q).split()[:6]:
+                stmt = stmt.where(Commune.search_key.contains(word))
+        communes = db.session.scalars(stmt.limit(100)).all()
+    teams = db.session.scalars(visible_teams(viewer).order_by(Team.name).limit(100)).all() if not scope.manages_places else []
+    return render_template("places/manage.html", communes=communes, teams=teams, scope=scope)
+
+
+@bp.route("/manage/communes/<code>", methods=["GET", "POST"])
+@login_required
+def commune(code: str):
+    viewer = _viewer()
+    commune = get_commune(viewer, code)
+    form = VillageForm()
+    if form.validate_on_submit():
+        try:
+            village = services.create_village(viewer, commune.code, form.name.data, form.kind.data)
+        except ValidationFailed as error:
+            db.session.rollback()
+            attach_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Đã thêm {village.kind} {village.name}.", "success")
+            return redirect(url_for("places.commune", code=commune.code))
+        commune = get_commune(viewer, code)
+    villages = db.session.scalars(
+        select(Village).where(Village.commune_code == commune.code).order_by(Village.name)
+    ).unique().all()
+    return render_template("places/commune.html", commune=commune, villages=villages, form=form)
+
+
+@bp.route("/manage/villages/<int:village_id>", methods=["GET", "POST"])
+@login_required
+def village(village_id: int):
+    viewer = _viewer()
+    village = get_village(viewer, village_id)
+    form = TeamForm()
+    if form.validate_on_submit():
+        try:
+            team = services.create_team(viewer, village.id, form.name.data)
+        except ValidationFailed as error:
+            db.session.rollback()
+            attach_error(form, error)
+            village = get_village(viewer, village_id)
+        else:
+            db.session.commit()
+            flash(f"Đã thêm {team.name}.", "success")
+            return redirect(url_for("places.team", team_id=team.id))
+    return render_template("places/village.html", village=village, form=form)
+
+
+@bp.route("/manage/teams/<int:team_id>", methods=["GET", "POST"])
+@login_required
+def team(team_id: int):
+    viewer = _viewer()
+    team = get_team(viewer, team_id)
+    can_manage = scope_of(viewer).manages_places
+    form = MemberForm()
+    if request.method == "POST":
+        team = get_team(viewer, team_id, manage=True)
+        if form.validate_on_submit():
+            try:
+                membership = services.add_member(viewer, team.id, form.phone.data, form.is_leader.data)
+            except ValidationFailed as error:
+                db.session.rollback()
+                attach_error(form, error)
+                team = get_team(viewer, team_id, manage=True)
+            else:
+                name = membership.user.full_name
+                db.session.commit()
+                flash(f"Đã thêm {name} vào tổ.", "success")
+                return redirect(url_for("places.team", team_id=team_id))
+    roster = services.team_roster(team)
+    return render_template("places/team.html", team=team, roster=roster, form=form, post_form=PostForm(),
+                           can_manage=can_manage, display_phone=display_phone)
+
+
+@bp.post("/manage/teams/<int:team_id>/members/<int:user_id>/<action>")
+@login_required
+def member_action(team_id: int, user_id: int, action: str):
+    viewer = _viewer()
+    get_team(viewer, team_id, manage=True)
+    if not PostForm().validate_on_submit():
+        return redirect(url_for("places.team", team_id=team_id))
+    try:
+        if action == "leader":
+            services.set_leader(viewer, team_id, user_id, True)
+        elif action == "not-leader":
+            services.set_leader(viewer, team_id, user_id, False)
+        elif action == "remove":
+            services.remove_member(viewer, team_id, user_id)
+        else:
+            raise NotFound("Không có thao tác này.")
+    except ValidationFailed as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash("Đã cập nhật tổ.", "success")
+    return redirect(url_for("places.team", team_id=team_id))
