@@ -13,8 +13,8 @@ from lms.core.config import CONFIGS, BaseConfig
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def _database_url(app: Flask) -> str:
-    url = os.environ.get("DATABASE_URL") or app.config.get("SQLALCHEMY_DATABASE_URI")
+def _database_url(app: Flask, explicit: str | None) -> str:
+    url = explicit or os.environ.get("DATABASE_URL")
     if not url:
         # The only file-system touch of create_app: the embedded database needs its folder.
         os.makedirs(app.instance_path, exist_ok=True)
@@ -32,12 +32,17 @@ def create_app(config: type[BaseConfig] | dict[str, Any] | str | None = None) ->
     env_name = os.environ.get("LMS_ENV", "production")
     if isinstance(config, str):
         env_name, config = config, None
+    elif isinstance(config, dict) and "ENV_NAME" in config:
+        env_name = config["ENV_NAME"]
     app.config.from_object(CONFIGS.get(env_name, CONFIGS["production"]))
+    explicit_url = None
     if isinstance(config, dict):
         app.config.update(config)
+        explicit_url = config.get("SQLALCHEMY_DATABASE_URI")
     elif config is not None:
         app.config.from_object(config)
-    app.config["SQLALCHEMY_DATABASE_URI"] = _database_url(app)
+        explicit_url = getattr(config, "SQLALCHEMY_DATABASE_URI", None)
+    app.config["SQLALCHEMY_DATABASE_URI"] = _database_url(app, explicit_url)
     app.config.setdefault("CONTENT_ROOT", None)
     app.config["CONTENT_ROOT"] = app.config["CONTENT_ROOT"] or str(PROJECT_ROOT)
     if not app.config.get("SECRET_KEY"):

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 
-from flask import Flask, g, request, session
+from flask import Flask, g, has_request_context, request, session
 from flask_login import current_user
 
 from lms.core.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
 def _select_locale() -> str:
+    if not has_request_context():
+        return "vi"
     lang = request.args.get("lang") or session.get("lang")
     if lang in ("vi", "en"):
         return lang

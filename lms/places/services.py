@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any, Iterable
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, literal, select
 
 from lms.accounts.models import User
 from lms.accounts.phone import display_phone
@@ -93,16 +93,28 @@ def import_places(divisions: Iterable[dict[str, Any]]) -> tuple[int, int]:
 
 
 def search_communes(query: str, province_code: str | None = None, limit: int = 20) -> list[Commune]:
-    """Accent-free search: every word of the query must appear in the name or province."""
-    words = fold(query).split()
+    """Accent-free search: every query word must start a word of the commune or province name."""
     stmt = select(Commune)
     if province_code:
         stmt = stmt.where(Commune.province_code == province_code)
-    for word in words[:6]:
-        stmt = stmt.where(Commune.search_key.contains(word))
+    stmt = where_words_match(stmt, Commune.search_key, query)
     # Shorter keys first: "ha noi" should list Hà Nội's wards before longer matches.
     stmt = stmt.order_by(func.length(Commune.search_key), Commune.search_key).limit(limit)
     return list(db.session.scalars(stmt))
+
+
+def where_words_match(stmt, key_column, query: str):
+    """Filter stmt so each folded query word begins a word of key_column ("ha noi" ≠ "thanh hoa noi...")."""
+    padded = literal(" ") + key_column
+    for word in fold(query).split()[:6]:
+        stmt = stmt.where(padded.contains(" " + word, autoescape=True))
+    return stmt
+
+
+def _name_taken(names_stmt, name: str) -> bool:
+    # Compared in Python: SQLite's lower() only folds ASCII, and "Đoài" must equal "đoài".
+    wanted = name.casefold()
+    return any(existing.casefold() == wanted for existing in db.session.scalars(names_stmt))
 
 
 def _clean_place_name(raw: str, field: str) -> str:
@@ -119,10 +131,7 @@ def create_village(actor: User, commune_code: str, name: str, kind: str) -> Vill
     name = _clean_place_name(name, "name")
     if kind not in {k.value for k in VillageKind}:
         raise ValidationFailed("Loại thôn/tổ dân phố không hợp lệ.", field="kind")
-    duplicate = db.session.scalar(
-        select(Village.id).where(Village.commune_code == commune.code, func.lower(Village.name) == name.lower())
-    )
-    if duplicate:
+    if _name_taken(select(Village.name).where(Village.commune_code == commune.code), name):
         raise ValidationFailed("Xã này đã có thôn/tổ dân phố cùng tên.", field="name")
     village = Village(commune_code=commune.code, name=name, kind=kind, created_by_id=actor.id)
     db.session.add(village)
@@ -134,10 +143,7 @@ def create_village(actor: User, commune_code: str, name: str, kind: str) -> Vill
 def create_team(actor: User, village_id: int, name: str) -> Team:
     village = get_village(actor, village_id)
     name = _clean_place_name(name, "name")
-    duplicate = db.session.scalar(
-        select(Team.id).where(Team.village_id == village.id, func.lower(Team.name) == name.lower())
-    )
-    if duplicate:
+    if _name_taken(select(Team.name).where(Team.village_id == village.id), name):
         raise ValidationFailed("Thôn này đã có tổ cùng tên.", field="name")
     team = Team(village_id=village.id, commune_code=village.commune_code, name=name)
     db.session.add(team)

@@ -51,10 +51,7 @@ def manage():
         q = (request.args.get("q") or "").strip()
         stmt = visible_communes(viewer).order_by(Commune.province_code, Commune.search_key)
         if q:
-            from lms.core.text import fold
-
-            for word in fold(q).split()[:6]:
-                stmt = stmt.where(Commune.search_key.contains(word))
+            stmt = services.where_words_match(stmt, Commune.search_key, q)
         communes = db.session.scalars(stmt.limit(100)).all()
     teams = db.session.scalars(visible_teams(viewer).order_by(Team.name).limit(100)).all() if not scope.manages_places else []
     return render_template("places/manage.html", communes=communes, teams=teams, scope=scope)
