@@ -48,8 +48,9 @@ def database_url(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
-    app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": database_url,
-                      "CERTIFICATE_DIR": str(tmp_path_factory.mktemp("certs"))})
+    app = create_app(
+        {"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": database_url, "CERTIFICATE_DIR": str(tmp_path_factory.mktemp("certs"))}
+    )
     with app.app_context():
         from flask_migrate import upgrade
 
@@ -105,14 +106,24 @@ class Factory:
     def __init__(self, app):
         self.app = app
 
-    def user(self, *, phone=None, name="Nguyễn Văn An", password="mat-khau-123", commune=DEMO_COMMUNE,
-             role=None, province=None, role_commune=None):
+    def user(
+        self,
+        *,
+        phone=None,
+        name="Nguyễn Văn An",
+        password="mat-khau-123",
+        commune=DEMO_COMMUNE,
+        role=None,
+        province=None,
+        role_commune=None,
+    ):
         from lms.accounts import services
         from lms.accounts.models import Role
 
         with self.app.app_context():
-            user = services.register_user(phone=phone or next_phone(), password=password, full_name=name,
-                                          consent=True, commune_code=commune)
+            user = services.register_user(
+                phone=phone or next_phone(), password=password, full_name=name, consent=True, commune_code=commune
+            )
             if role:
                 services.assign_role(user, Role(role), province_code=province, commune_code=role_commune)
             db.session.commit()
@@ -165,8 +176,7 @@ class Auth:
 
     def login(self, phone, password="mat-khau-123"):
         page = self.client.get("/login")
-        return self.client.post("/login", data={"csrf_token": csrf_from(page.text), "phone": phone,
-                                                "password": password})
+        return self.client.post("/login", data={"csrf_token": csrf_from(page.text), "phone": phone, "password": password})
 
     def logout(self):
         page = self.client.get("/")

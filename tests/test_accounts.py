@@ -87,10 +87,19 @@ def test_crash_mid_registration_leaves_no_half_made_account(app, client, monkeyp
 
     page = client.get("/register")
     monkeypatch.setattr(db.session, "commit", broken_commit)
-    response = client.post("/register", data={
-        "csrf_token": csrf_from(page.text), "phone": "0912000114", "full_name": "Lê Văn Cường",
-        "province": "01", "commune": DEMO_COMMUNE, "password": "mat-khau-123",
-        "password_confirm": "mat-khau-123", "consent": "y"})
+    response = client.post(
+        "/register",
+        data={
+            "csrf_token": csrf_from(page.text),
+            "phone": "0912000114",
+            "full_name": "Lê Văn Cường",
+            "province": "01",
+            "commune": DEMO_COMMUNE,
+            "password": "mat-khau-123",
+            "password_confirm": "mat-khau-123",
+            "consent": "y",
+        },
+    )
     monkeypatch.undo()
     assert response.status_code == 500
     assert "Hệ thống gặp sự cố" in response.text
@@ -100,9 +109,18 @@ def test_crash_mid_registration_leaves_no_half_made_account(app, client, monkeyp
 
 def test_no_js_commune_picker_lists_communes_of_chosen_province_and_keeps_input(client):
     page = client.get("/register")
-    response = client.post("/register", data={
-        "csrf_token": csrf_from(page.text), "phone": "0912000115", "full_name": "Phạm Thu Hà",
-        "province": "01", "commune": "", "pick_province": "Chọn tỉnh này", "password": "bi-mat-999"})
+    response = client.post(
+        "/register",
+        data={
+            "csrf_token": csrf_from(page.text),
+            "phone": "0912000115",
+            "full_name": "Phạm Thu Hà",
+            "province": "01",
+            "commune": "",
+            "pick_province": "Chọn tỉnh này",
+            "password": "bi-mat-999",
+        },
+    )
     assert response.status_code == 200
     assert '<option value="00004">Phường Ba Đình</option>' in response.text
     assert 'value="Phạm Thu Hà"' in response.text
@@ -148,8 +166,9 @@ def test_login_redirects_only_to_local_paths(factory, client):
     for target, expected in [("/account", "/account"), ("https://evil.example/", "/"), ("//evil.example", "/")]:
         fresh = Auth(client.application.test_client())
         page = fresh.client.get(f"/login?next={target}")
-        response = fresh.client.post(f"/login?next={target}", data={
-            "csrf_token": csrf_from(page.text), "phone": phone, "password": "mat-khau-123"})
+        response = fresh.client.post(
+            f"/login?next={target}", data={"csrf_token": csrf_from(page.text), "phone": phone, "password": "mat-khau-123"}
+        )
         assert response.headers["Location"] == expected
 
 
@@ -171,8 +190,10 @@ def test_change_password_keeps_this_device_and_ends_others(app, factory):
     here, other = app.test_client(), app.test_client()
     Auth(here).login(phone)
     Auth(other).login(phone)
-    response = Auth(here).post("/account/password", {"current_password": "mat-khau-123",
-                                                     "password": "mat-khau-moi-1", "password_confirm": "mat-khau-moi-1"})
+    response = Auth(here).post(
+        "/account/password",
+        {"current_password": "mat-khau-123", "password": "mat-khau-moi-1", "password_confirm": "mat-khau-moi-1"},
+    )
     assert response.status_code == 302
     assert here.get("/account").status_code == 200
     assert other.get("/account").status_code == 302
@@ -181,8 +202,9 @@ def test_change_password_keeps_this_device_and_ends_others(app, factory):
 
 def test_wrong_current_password_is_refused(app, factory):
     client, auth, uid, phone = login_as(app, factory)
-    response = auth.post("/account/password", {"current_password": "sai", "password": "mat-khau-moi-1",
-                                               "password_confirm": "mat-khau-moi-1"})
+    response = auth.post(
+        "/account/password", {"current_password": "sai", "password": "mat-khau-moi-1", "password_confirm": "mat-khau-moi-1"}
+    )
     assert "Mật khẩu hiện tại không đúng." in response.text
 
 
@@ -200,15 +222,18 @@ def test_reset_code_flow_issued_by_commune_official(app, factory):
     code = code.group(1) + code.group(2)
 
     citizen = Auth(app.test_client())
-    bad = citizen.post("/reset", {"phone": citizen_phone, "code": "00000000", "password": "mat-khau-moi-2",
-                                  "password_confirm": "mat-khau-moi-2"})
+    bad = citizen.post(
+        "/reset", {"phone": citizen_phone, "code": "00000000", "password": "mat-khau-moi-2", "password_confirm": "mat-khau-moi-2"}
+    )
     assert "Mã đặt lại không đúng hoặc đã hết hạn" in bad.text
-    ok = citizen.post("/reset", {"phone": citizen_phone, "code": code, "password": "mat-khau-moi-2",
-                                 "password_confirm": "mat-khau-moi-2"})
+    ok = citizen.post(
+        "/reset", {"phone": citizen_phone, "code": code, "password": "mat-khau-moi-2", "password_confirm": "mat-khau-moi-2"}
+    )
     assert ok.status_code == 302
     assert Auth(app.test_client()).login(citizen_phone, "mat-khau-moi-2").status_code == 302
-    reused = citizen.post("/reset", {"phone": citizen_phone, "code": code, "password": "mat-khau-moi-3",
-                                     "password_confirm": "mat-khau-moi-3"})
+    reused = citizen.post(
+        "/reset", {"phone": citizen_phone, "code": code, "password": "mat-khau-moi-3", "password_confirm": "mat-khau-moi-3"}
+    )
     assert "Mã đặt lại không đúng hoặc đã hết hạn" in reused.text
 
 
@@ -224,17 +249,18 @@ def test_reset_code_locks_after_five_wrong_tries(app, factory):
         db.session.commit()
     citizen = Auth(app.test_client())
     for _ in range(5):
-        citizen.post("/reset", {"phone": phone, "code": "11111111", "password": "mat-khau-moi-4",
-                                "password_confirm": "mat-khau-moi-4"})
-    response = citizen.post("/reset", {"phone": phone, "code": code, "password": "mat-khau-moi-4",
-                                       "password_confirm": "mat-khau-moi-4"})
+        citizen.post(
+            "/reset", {"phone": phone, "code": "11111111", "password": "mat-khau-moi-4", "password_confirm": "mat-khau-moi-4"}
+        )
+    response = citizen.post(
+        "/reset", {"phone": phone, "code": code, "password": "mat-khau-moi-4", "password_confirm": "mat-khau-moi-4"}
+    )
     assert "Mã đặt lại không đúng hoặc đã hết hạn" in response.text
 
 
 def test_official_of_another_commune_gets_404_for_reset(app, factory):
     citizen_id = factory.user()
-    other, other_auth, _, _ = login_as(app, factory, role="commune_official", role_commune=OTHER_COMMUNE,
-                                       commune=OTHER_COMMUNE)
+    other, other_auth, _, _ = login_as(app, factory, role="commune_official", role_commune=OTHER_COMMUNE, commune=OTHER_COMMUNE)
     page = other.get("/")
     response = other.post(f"/people/{citizen_id}/reset-code", data={"csrf_token": csrf_from(page.text)})
     assert response.status_code == 404
@@ -270,12 +296,21 @@ def test_delete_account_erases_personal_data_and_logs_out(app, factory):
 
 def test_profile_update_keeps_typed_values_on_error(app, factory):
     client, auth, uid, phone = login_as(app, factory)
-    response = auth.post("/account", {"full_name": "Tên 123", "birth_year": "1985", "province": "01",
-                                      "commune": DEMO_COMMUNE, "email": ""})
+    response = auth.post(
+        "/account", {"full_name": "Tên 123", "birth_year": "1985", "province": "01", "commune": DEMO_COMMUNE, "email": ""}
+    )
     assert "chỉ gồm chữ cái" in response.text
     assert 'value="Tên 123"' in response.text
-    ok = auth.post("/account", {"full_name": "Ngô Bảo Châu", "birth_year": "1985", "province": "79",
-                                "commune": OTHER_COMMUNE, "email": "chau@example.com"})
+    ok = auth.post(
+        "/account",
+        {
+            "full_name": "Ngô Bảo Châu",
+            "birth_year": "1985",
+            "province": "79",
+            "commune": OTHER_COMMUNE,
+            "email": "chau@example.com",
+        },
+    )
     assert ok.status_code == 302
     user = factory.get_user(uid)
     assert (user.full_name, user.home_commune_code, user.email) == ("Ngô Bảo Châu", OTHER_COMMUNE, "chau@example.com")

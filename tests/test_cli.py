@@ -26,13 +26,37 @@ def test_create_user_fails_with_nonzero_exit_on_bad_input(runner):
     result = runner.invoke(args=["lms", "create-user", "--phone", "024 3825 1234", "--name", "Ai Đó"])
     assert result.exit_code == 1
     assert "số máy bàn" in result.output
-    ok = runner.invoke(args=["lms", "create-user", "--phone", "0911222334", "--name", "Cán Bộ Xã",
-                             "--role", "commune_official", "--commune", "00004"])
+    ok = runner.invoke(
+        args=[
+            "lms",
+            "create-user",
+            "--phone",
+            "0911222334",
+            "--name",
+            "Cán Bộ Xã",
+            "--role",
+            "commune_official",
+            "--commune",
+            "00004",
+        ]
+    )
     assert ok.exit_code == 0, ok.output
     again = runner.invoke(args=["lms", "create-user", "--phone", "0911222334", "--name", "Cán Bộ Xã"])
     assert again.exit_code == 1
-    unknown = runner.invoke(args=["lms", "create-user", "--phone", "0911222335", "--name", "Cán Bộ Tỉnh",
-                                  "--role", "province_official", "--province", "99"])
+    unknown = runner.invoke(
+        args=[
+            "lms",
+            "create-user",
+            "--phone",
+            "0911222335",
+            "--name",
+            "Cán Bộ Tỉnh",
+            "--role",
+            "province_official",
+            "--province",
+            "99",
+        ]
+    )
     assert unknown.exit_code == 1
 
 

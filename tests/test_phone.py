@@ -42,9 +42,8 @@ def test_good_numbers_are_stored_as_e164(raw, expected):
 
 @pytest.mark.parametrize(("raw", "message"), BAD)
 def test_bad_numbers_are_rejected_with_a_vietnamese_message(raw, message, app):
-    with app.test_request_context():
-        with pytest.raises(ValidationFailed) as info:
-            normalize_phone(raw)
+    with app.test_request_context(), pytest.raises(ValidationFailed) as info:
+        normalize_phone(raw)
     assert message in info.value.message
     assert info.value.field == "phone"
 

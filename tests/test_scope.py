@@ -17,8 +17,7 @@ def world(app, factory):
         leader = factory.user(name="Tổ Trưởng", commune=commune)
         village = factory.village(commune=commune)
         team = factory.team(village, members=(member, leader), leader=leader)
-        w[key] = {"commune": commune, "citizen": citizen, "member": member, "leader": leader,
-                  "village": village, "team": team}
+        w[key] = {"commune": commune, "citizen": citizen, "member": member, "leader": leader, "village": village, "team": team}
     return w
 
 

@@ -36,9 +36,7 @@ class User(TimestampMixin, UserMixin, db.Model):
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
     full_name: Mapped[str] = mapped_column(String(NAME_MAX))
     birth_year: Mapped[int | None]
-    home_commune_code: Mapped[str | None] = mapped_column(
-        ForeignKey("communes.code", ondelete="SET NULL"), index=True
-    )
+    home_commune_code: Mapped[str | None] = mapped_column(ForeignKey("communes.code", ondelete="SET NULL"), index=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     session_version: Mapped[int] = mapped_column(default=1)
     consent_at: Mapped[datetime | None]
@@ -73,9 +71,7 @@ class User(TimestampMixin, UserMixin, db.Model):
 
     @property
     def is_official(self) -> bool:
-        return any(
-            r.role in (Role.COMMUNE_OFFICIAL, Role.PROVINCE_OFFICIAL, Role.ADMIN) for r in self.roles
-        )
+        return any(r.role in (Role.COMMUNE_OFFICIAL, Role.PROVINCE_OFFICIAL, Role.ADMIN) for r in self.roles)
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.phone}>"
@@ -96,12 +92,8 @@ class RoleAssignment(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(32))
-    province_code: Mapped[str | None] = mapped_column(
-        ForeignKey("provinces.code", ondelete="CASCADE"), index=True
-    )
-    commune_code: Mapped[str | None] = mapped_column(
-        ForeignKey("communes.code", ondelete="CASCADE"), index=True
-    )
+    province_code: Mapped[str | None] = mapped_column(ForeignKey("provinces.code", ondelete="CASCADE"), index=True)
+    commune_code: Mapped[str | None] = mapped_column(ForeignKey("communes.code", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 

@@ -46,9 +46,7 @@ def scope_of(user: User | None) -> Scope:
         if assignment.role == Role.COMMUNE_OFFICIAL and assignment.commune_code:
             communes.add(assignment.commune_code)
     led = db.session.scalars(
-        select(TeamMembership.team_id).where(
-            TeamMembership.user_id == user.id, TeamMembership.is_leader.is_(True)
-        )
+        select(TeamMembership.team_id).where(TeamMembership.user_id == user.id, TeamMembership.is_leader.is_(True))
     ).all()
     return Scope(False, frozenset(provinces), frozenset(communes), frozenset(led))
 
@@ -59,9 +57,7 @@ def _commune_condition(scope: Scope, column):
     if scope.commune_codes:
         parts.append(column.in_(scope.commune_codes))
     if scope.province_codes:
-        parts.append(
-            column.in_(select(Commune.code).where(Commune.province_code.in_(scope.province_codes)))
-        )
+        parts.append(column.in_(select(Commune.code).where(Commune.province_code.in_(scope.province_codes))))
     return or_(*parts) if parts else false()
 
 
@@ -76,9 +72,7 @@ def visible_people(viewer: User, stmt: Select | None = None) -> Select:
     if scope.led_team_ids:
         team_condition = or_(team_condition, Team.id.in_(scope.led_team_ids))
     member_ids = select(TeamMembership.user_id).join(Team).where(team_condition)
-    return stmt.where(
-        or_(_commune_condition(scope, User.home_commune_code), User.id.in_(member_ids))
-    )
+    return stmt.where(or_(_commune_condition(scope, User.home_commune_code), User.id.in_(member_ids)))
 
 
 def visible_communes(viewer: User, stmt: Select | None = None) -> Select:

@@ -42,13 +42,9 @@ def validate_full_name(raw: str) -> str:
     if len(name) < 2:
         raise ValidationFailed("Bạn hãy nhập họ và tên đầy đủ.", field="full_name")
     if len(name) > NAME_MAX:
-        raise ValidationFailed(
-            f"Họ và tên dài tối đa {NAME_MAX} ký tự.", field="full_name"
-        )
+        raise ValidationFailed(f"Họ và tên dài tối đa {NAME_MAX} ký tự.", field="full_name")
     if not _NAME_RE.match(name):
-        raise ValidationFailed(
-            "Họ và tên chỉ gồm chữ cái, dấu cách, dấu gạch nối hoặc dấu nháy.", field="full_name"
-        )
+        raise ValidationFailed("Họ và tên chỉ gồm chữ cái, dấu cách, dấu gạch nối hoặc dấu nháy.", field="full_name")
     return name
 
 
@@ -68,9 +64,7 @@ def validate_birth_year(value: int | None) -> int | None:
         return None
     this_year = utcnow().year
     if not (this_year - 110 <= value <= this_year - 6):
-        raise ValidationFailed(
-            f"Năm sinh phải trong khoảng {this_year - 110}–{this_year - 6}.", field="birth_year"
-        )
+        raise ValidationFailed(f"Năm sinh phải trong khoảng {this_year - 110}–{this_year - 6}.", field="birth_year")
     return value
 
 
@@ -109,9 +103,7 @@ def register_user(
 ) -> User:
     """Create an account; raises ValidationFailed naming the field at fault."""
     if not consent:
-        raise ValidationFailed(
-            "Bạn cần đọc và đồng ý với thông báo xử lý dữ liệu cá nhân để đăng ký.", field="consent"
-        )
+        raise ValidationFailed("Bạn cần đọc và đồng ý với thông báo xử lý dữ liệu cá nhân để đăng ký.", field="consent")
     e164 = normalize_phone(phone)
     name = validate_full_name(full_name)
     validate_password(password, e164)
@@ -185,9 +177,7 @@ def issue_reset_code(actor: User, person_id: int) -> str:
     person = get_person(actor, person_id)
     code = f"{secrets.randbelow(10**8):08d}"
     now = utcnow()
-    for old in db.session.scalars(
-        select(ResetCode).where(ResetCode.user_id == person.id, ResetCode.used_at.is_(None))
-    ):
+    for old in db.session.scalars(select(ResetCode).where(ResetCode.user_id == person.id, ResetCode.used_at.is_(None))):
         old.used_at = now  # only the newest code works
     db.session.add(
         ResetCode(
@@ -210,9 +200,7 @@ def reset_password_with_code(raw_phone: str, code: str, new_password: str) -> Us
     if user is None:
         raise ValidationFailed(message, field="code")
     reset = db.session.scalar(
-        select(ResetCode)
-        .where(ResetCode.user_id == user.id, ResetCode.used_at.is_(None))
-        .order_by(ResetCode.id.desc())
+        select(ResetCode).where(ResetCode.user_id == user.id, ResetCode.used_at.is_(None)).order_by(ResetCode.id.desc())
     )
     now = utcnow()
     if reset is None or reset.expires_at < now or reset.failed_attempts >= MAX_CODE_ATTEMPTS:
@@ -262,8 +250,9 @@ def assign_role(
     )
     user.roles.append(assignment)
     db.session.flush()
-    audit.record(actor.id if actor else None, "role.assign", "user", user.id, role=role.value,
-                 province=province_code, commune=commune_code)
+    audit.record(
+        actor.id if actor else None, "role.assign", "user", user.id, role=role.value, province=province_code, commune=commune_code
+    )
     return assignment
 
 
@@ -271,9 +260,7 @@ def export_user_data(user: User) -> dict[str, Any]:
     """Everything the platform holds about this person, as plain JSON."""
     from lms.places.models import TeamMembership
 
-    memberships = db.session.scalars(
-        select(TeamMembership).where(TeamMembership.user_id == user.id)
-    ).all()
+    memberships = db.session.scalars(select(TeamMembership).where(TeamMembership.user_id == user.id)).all()
     data: dict[str, Any] = {
         "exported_at": utcnow().isoformat(),
         "account": {
@@ -282,9 +269,7 @@ def export_user_data(user: User) -> dict[str, Any]:
             "full_name": user.full_name,
             "birth_year": user.birth_year,
             "home_commune": (
-                {"code": user.home_commune.code, "name": user.home_commune.full_name}
-                if user.home_commune
-                else None
+                {"code": user.home_commune.code, "name": user.home_commune.full_name} if user.home_commune else None
             ),
             "created_at": user.created_at.isoformat() if user.created_at else None,
             "last_login_at": user.last_login_at.isoformat() if user.last_login_at else None,
@@ -293,13 +278,8 @@ def export_user_data(user: User) -> dict[str, Any]:
                 "notice_version": user.consent_version,
             },
         },
-        "roles": [
-            {"role": r.role, "province": r.province_code, "commune": r.commune_code} for r in user.roles
-        ],
-        "teams": [
-            {"team": m.team.name, "village": m.team.village.name, "is_leader": m.is_leader}
-            for m in memberships
-        ],
+        "roles": [{"role": r.role, "province": r.province_code, "commune": r.commune_code} for r in user.roles],
+        "teams": [{"team": m.team.name, "village": m.team.village.name, "is_leader": m.is_leader} for m in memberships],
     }
     for extra in current_app.extensions.get("lms_export_hooks", []):
         data.update(extra(user))
@@ -317,15 +297,13 @@ def delete_account(user: User, password: str) -> None:
     user.email = None
     user.full_name = "Tài khoản đã xóa"
     user.birth_year = None
-    user.password_hash = "!"
+    user.password_hash = "!"  # noqa: S105  (no hash matches "!": the account cannot log in)
     user.deleted_at = now
     user.session_version += 1
     user.roles.clear()
     from lms.places.models import TeamMembership
 
-    for membership in db.session.scalars(
-        select(TeamMembership).where(TeamMembership.user_id == user.id)
-    ):
+    for membership in db.session.scalars(select(TeamMembership).where(TeamMembership.user_id == user.id)):
         db.session.delete(membership)
     audit.record(user.id, "account.delete", "user", user.id)
 

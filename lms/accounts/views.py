@@ -225,8 +225,9 @@ def privacy():
 def people():
     viewer = current_user._get_current_object()
     if not scope_of(viewer).sees_people:
-        return render_template("errors/error.html", code=403, title="Không có quyền truy cập",
-                               text="Trang này dành cho cán bộ và tổ trưởng."), 403
+        return render_template(
+            "errors/error.html", code=403, title="Không có quyền truy cập", text="Trang này dành cho cán bộ và tổ trưởng."
+        ), 403
     form = SearchForm(request.args)
     stmt = visible_people(viewer).order_by(User.full_name).limit(200)
     query = (form.q.data or "").strip() if form.validate() else ""
@@ -248,8 +249,13 @@ def people():
 def person(user_id: int):
     viewer = current_user._get_current_object()
     person = get_person(viewer, user_id)
-    return render_template("accounts/person.html", person=person, phone=display_phone(person.phone),
-                           form=PostForm(), can_reset=scope_of(viewer).manages_places)
+    return render_template(
+        "accounts/person.html",
+        person=person,
+        phone=display_phone(person.phone),
+        form=PostForm(),
+        can_reset=scope_of(viewer).manages_places,
+    )
 
 
 @bp.post("/people/<int:user_id>/reset-code")
@@ -258,13 +264,16 @@ def person_reset_code(user_id: int):
     viewer = current_user._get_current_object()
     if not scope_of(viewer).manages_places:
         get_person(viewer, user_id)  # 404 when out of scope, 403 otherwise
-        return render_template("errors/error.html", code=403, title="Không có quyền truy cập",
-                               text="Chỉ cán bộ xã, cán bộ tỉnh hoặc quản trị viên được cấp mã."), 403
+        return render_template(
+            "errors/error.html",
+            code=403,
+            title="Không có quyền truy cập",
+            text="Chỉ cán bộ xã, cán bộ tỉnh hoặc quản trị viên được cấp mã.",
+        ), 403
     form = PostForm()
     if not form.validate_on_submit():
         return redirect(url_for("accounts.person", user_id=user_id))
     code = services.issue_reset_code(viewer, user_id)
     db.session.commit()
     person = get_person(viewer, user_id)
-    return render_template("accounts/reset_code.html", person=person, code=code,
-                           minutes=current_app.config["RESET_CODE_MINUTES"])
+    return render_template("accounts/reset_code.html", person=person, code=code, minutes=current_app.config["RESET_CODE_MINUTES"])

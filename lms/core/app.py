@@ -25,11 +25,13 @@ def register_extensions(app: Flask) -> None:
     import lms.core.db  # noqa: F401  (engine event listeners)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
-                     render_as_batch=True, compare_type=True)
+    migrate.init_app(
+        app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"), render_as_batch=True, compare_type=True
+    )
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=_select_locale,
-                   default_translation_directories=os.path.join(app.root_path, "translations"))
+    babel.init_app(
+        app, locale_selector=_select_locale, default_translation_directories=os.path.join(app.root_path, "translations")
+    )
     redis_url = app.config.get("REDIS_URL")
     app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url or "memory://")
     if redis_url:

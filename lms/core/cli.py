@@ -40,8 +40,15 @@ def _import_places(path: Path | None) -> tuple[int, int]:
     return counts
 
 
-def _create_user(phone: str, name: str, password: str | None, role: str | None,
-                 province: str | None, commune: str | None, reset_existing: bool = False):
+def _create_user(
+    phone: str,
+    name: str,
+    password: str | None,
+    role: str | None,
+    province: str | None,
+    commune: str | None,
+    reset_existing: bool = False,
+):
     from lms.accounts import services
     from lms.accounts.models import Role, User
     from lms.accounts.phone import normalize_phone
@@ -50,8 +57,13 @@ def _create_user(phone: str, name: str, password: str | None, role: str | None,
     e164 = normalize_phone(phone)
     user = db.session.scalar(select(User).where(User.phone == e164))
     if user is None:
-        user = services.register_user(phone=phone, password=password, full_name=name, consent=True,
-                                      commune_code=commune if role != "province_official" else None)
+        user = services.register_user(
+            phone=phone,
+            password=password,
+            full_name=name,
+            consent=True,
+            commune_code=commune if role != "province_official" else None,
+        )
     elif reset_existing:
         user.password_hash = services._hash(password)
         user.session_version += 1
@@ -66,8 +78,11 @@ def _create_user(phone: str, name: str, password: str | None, role: str | None,
 @click.option("--admin-phone", envvar="LMS_ADMIN_PHONE", help="Số di động của quản trị viên đầu tiên.")
 @click.option("--admin-password", envvar="LMS_ADMIN_PASSWORD", help="Mật khẩu (mặc định: sinh ngẫu nhiên và in ra).")
 @click.option("--admin-name", envvar="LMS_ADMIN_NAME", default="Quản trị viên", show_default=True)
-@click.option("--places-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Tệp JSON địa giới thay cho dữ liệu đóng gói sẵn.")
+@click.option(
+    "--places-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Tệp JSON địa giới thay cho dữ liệu đóng gói sẵn.",
+)
 @with_appcontext
 def init_command(admin_phone, admin_password, admin_name, places_file) -> None:
     """Migrate the database, load provinces and communes, create the first admin."""
@@ -104,8 +119,12 @@ def places_import_command(path: Path | None) -> None:
 @click.option("--phone", required=True, help="Số di động, ví dụ 0912345678.")
 @click.option("--name", required=True, help="Họ và tên.")
 @click.option("--password", help="Mật khẩu (mặc định: sinh ngẫu nhiên và in ra).")
-@click.option("--role", type=click.Choice(["learner", "commune_official", "province_official", "admin"]),
-              default="learner", show_default=True)
+@click.option(
+    "--role",
+    type=click.Choice(["learner", "commune_official", "province_official", "admin"]),
+    default="learner",
+    show_default=True,
+)
 @click.option("--province", help="Mã tỉnh (2 chữ số) cho cán bộ tỉnh.")
 @click.option("--commune", help="Mã xã (5 chữ số): xã cư trú, hoặc xã quản lý của cán bộ xã.")
 @with_appcontext
@@ -166,8 +185,7 @@ def demo_command() -> None:
     except DomainError as error:
         db.session.rollback()
         _fail(f"Lỗi: {error.message}")
-    labels = {"admin": "quản trị viên", "commune_official": "cán bộ xã (Phường Ba Đình, Hà Nội)",
-              "learner": "học viên"}
+    labels = {"admin": "quản trị viên", "commune_official": "cán bộ xã (Phường Ba Đình, Hà Nội)", "learner": "học viên"}
     click.echo("Tài khoản demo (đăng nhập bằng số điện thoại và mật khẩu):")
     for i, (phone, name, role, password) in enumerate(printed):
         label = labels[role]

@@ -10,9 +10,9 @@ deferred BEGIN, so readers never queue behind writers (WAL).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Iterator
 
 from flask import has_request_context, request
 from sqlalchemy import event

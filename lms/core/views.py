@@ -7,8 +7,7 @@ from sqlalchemy import text
 
 from lms.core.extensions import db
 
-bp = Blueprint("core", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/static/core")
+bp = Blueprint("core", __name__, template_folder="templates", static_folder="static", static_url_path="/static/core")
 
 
 @bp.get("/")

@@ -28,9 +28,7 @@ class CommunePickerMixin:
         choices = [("", "— Chọn xã/phường/đặc khu —")]
         if self.province.data:
             rows = db.session.execute(
-                select(Commune.code, Commune.name)
-                .where(Commune.province_code == self.province.data)
-                .order_by(Commune.search_key)
+                select(Commune.code, Commune.name).where(Commune.province_code == self.province.data).order_by(Commune.search_key)
             ).all()
             choices += [(c, n) for c, n in rows]
         self.commune.choices = choices

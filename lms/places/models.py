@@ -44,9 +44,7 @@ class Commune(db.Model):
     __tablename__ = "communes"
 
     code: Mapped[str] = mapped_column(String(5), primary_key=True)
-    province_code: Mapped[str] = mapped_column(
-        ForeignKey("provinces.code", ondelete="RESTRICT"), index=True
-    )
+    province_code: Mapped[str] = mapped_column(ForeignKey("provinces.code", ondelete="RESTRICT"), index=True)
     name: Mapped[str] = mapped_column(String(80))
     kind: Mapped[str] = mapped_column(String(16))
     search_key: Mapped[str] = mapped_column(String(200), index=True)
@@ -63,9 +61,7 @@ class Village(TimestampMixin, db.Model):
     __table_args__ = (UniqueConstraint("commune_code", "name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    commune_code: Mapped[str] = mapped_column(
-        ForeignKey("communes.code", ondelete="RESTRICT"), index=True
-    )
+    commune_code: Mapped[str] = mapped_column(ForeignKey("communes.code", ondelete="RESTRICT"), index=True)
     name: Mapped[str] = mapped_column(String(80))
     kind: Mapped[str] = mapped_column(String(16))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -81,15 +77,11 @@ class Team(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     village_id: Mapped[int] = mapped_column(ForeignKey("villages.id", ondelete="CASCADE"), index=True)
     # Denormalised so scope filters on teams need no join through villages.
-    commune_code: Mapped[str] = mapped_column(
-        ForeignKey("communes.code", ondelete="RESTRICT"), index=True
-    )
+    commune_code: Mapped[str] = mapped_column(ForeignKey("communes.code", ondelete="RESTRICT"), index=True)
     name: Mapped[str] = mapped_column(String(80))
 
     village: Mapped[Village] = relationship(back_populates="teams", lazy="joined")
-    memberships: Mapped[list[TeamMembership]] = relationship(
-        back_populates="team", cascade="all, delete-orphan"
-    )
+    memberships: Mapped[list[TeamMembership]] = relationship(back_populates="team", cascade="all, delete-orphan")
 
 
 class TeamMembership(db.Model):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import delete, func, literal, select
 
@@ -164,9 +165,7 @@ def add_member(actor: User, team_id: int, raw_phone: str, is_leader: bool = Fals
         select(TeamMembership).where(TeamMembership.team_id == team.id, TeamMembership.user_id == person.id)
     )
     if existing is not None:
-        raise ValidationFailed(
-            f"{person.full_name} ({display_phone(person.phone)}) đã là thành viên của tổ này.", field="phone"
-        )
+        raise ValidationFailed(f"{person.full_name} ({display_phone(person.phone)}) đã là thành viên của tổ này.", field="phone")
     membership = TeamMembership(team_id=team.id, user_id=person.id, is_leader=is_leader, added_by_id=actor.id)
     db.session.add(membership)
     db.session.flush()

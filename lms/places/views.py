@@ -27,10 +27,7 @@ def api_communes():
         return jsonify(results=[])
     rows = services.search_communes(query, province)
     return jsonify(
-        results=[
-            {"code": c.code, "name": c.name, "province": c.province.name, "province_code": c.province_code}
-            for c in rows
-        ]
+        results=[{"code": c.code, "name": c.name, "province": c.province.name, "province_code": c.province_code} for c in rows]
     )
 
 
@@ -74,9 +71,9 @@ def commune(code: str):
             flash(f"Đã thêm {village.kind} {village.name}.", "success")
             return redirect(url_for("places.commune", code=commune.code))
         commune = get_commune(viewer, code)
-    villages = db.session.scalars(
-        select(Village).where(Village.commune_code == commune.code).order_by(Village.name)
-    ).unique().all()
+    villages = (
+        db.session.scalars(select(Village).where(Village.commune_code == commune.code).order_by(Village.name)).unique().all()
+    )
     return render_template("places/commune.html", commune=commune, villages=villages, form=form)
 
 
@@ -122,8 +119,15 @@ def team(team_id: int):
                 flash(f"Đã thêm {name} vào tổ.", "success")
                 return redirect(url_for("places.team", team_id=team_id))
     roster = services.team_roster(team)
-    return render_template("places/team.html", team=team, roster=roster, form=form, post_form=PostForm(),
-                           can_manage=can_manage, display_phone=display_phone)
+    return render_template(
+        "places/team.html",
+        team=team,
+        roster=roster,
+        form=form,
+        post_form=PostForm(),
+        can_manage=can_manage,
+        display_phone=display_phone,
+    )
 
 
 @bp.post("/manage/teams/<int:team_id>/members/<int:user_id>/<action>")
