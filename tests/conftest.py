@@ -18,7 +18,9 @@ from lms import create_app
 from lms.core.extensions import db, limiter
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
-KEEP_TABLES = {"provinces", "communes", "alembic_version"}
+# Loaded once per session and kept between tests: places and the shipped course content.
+CONTENT_TABLES = {"courses", "modules", "course_modules", "lessons", "questions", "question_versions"}
+KEEP_TABLES = {"provinces", "communes", "alembic_version"} | CONTENT_TABLES
 DEMO_COMMUNE = "00004"  # Phường Ba Đình, Hà Nội
 OTHER_COMMUNE = "26506"  # Phường Vũng Tàu, Thành phố Hồ Chí Minh
 _phones = itertools.count(1)
@@ -58,6 +60,9 @@ def app(database_url, tmp_path_factory):
         from lms.places.services import import_places, load_divisions
 
         import_places(load_divisions())
+        from lms.catalog.services import sync_from_disk
+
+        sync_from_disk()
         db.session.commit()
     # No app context stays pushed during tests: each request gets its own, as in production.
     yield app
@@ -78,6 +83,28 @@ def _clean(request):
                 db.session.execute(delete(table))
         db.session.commit()
         limiter.reset()
+
+
+def reset_content(app) -> None:
+    """Drop every content row and load the shipped content again."""
+    from lms.catalog.models import Question
+    from lms.catalog.services import sync_from_disk
+
+    with app.app_context():
+        for table in reversed(db.metadata.sorted_tables):
+            if table.name not in {"provinces", "communes", "alembic_version"}:
+                if table.name == "questions":
+                    db.session.execute(Question.__table__.update().values(current_version_id=None))
+                db.session.execute(delete(table))
+        sync_from_disk()
+        db.session.commit()
+
+
+@pytest.fixture
+def content_changes(app):
+    """For tests that sync other content: the shipped content is restored afterwards."""
+    yield
+    reset_content(app)
 
 
 @pytest.fixture

@@ -281,8 +281,9 @@ def export_user_data(user: User) -> dict[str, Any]:
         "roles": [{"role": r.role, "province": r.province_code, "commune": r.commune_code} for r in user.roles],
         "teams": [{"team": m.team.name, "village": m.team.village.name, "is_leader": m.is_leader} for m in memberships],
     }
-    for extra in current_app.extensions.get("lms_export_hooks", []):
-        data.update(extra(user))
+    from lms.learning.services import export_learning
+
+    data["learning"] = export_learning(user)
     return data
 
 

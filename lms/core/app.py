@@ -63,12 +63,14 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from lms.accounts.views import bp as accounts_bp
+    from lms.catalog.views import bp as catalog_bp
     from lms.core.views import bp as core_bp
+    from lms.learning.views import bp as learning_bp
     from lms.places.views import bp as places_bp
+    from lms.quizzes.views import bp as quizzes_bp
 
-    app.register_blueprint(core_bp)
-    app.register_blueprint(accounts_bp)
-    app.register_blueprint(places_bp)
+    for blueprint in (core_bp, accounts_bp, places_bp, catalog_bp, learning_bp, quizzes_bp):
+        app.register_blueprint(blueprint)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -102,6 +104,7 @@ def register_hooks(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    import lms.catalog.cli  # noqa: F401  (adds content-check and content-sync to the group)
     from lms.core.cli import lms_cli
 
     app.cli.add_command(lms_cli)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 import sys
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
@@ -38,6 +36,19 @@ def _import_places(path: Path | None) -> tuple[int, int]:
     counts = import_places(load_divisions(path))
     db.session.commit()
     return counts
+
+
+def _sync_content() -> None:
+    from lms.catalog.services import ContentInvalid, sync_from_disk
+
+    try:
+        report = sync_from_disk()
+    except ContentInvalid as error:
+        for problem in error.problems:
+            click.echo(str(problem), err=True)
+        raise DomainError("nội dung khóa học có lỗi; chạy flask lms content-check") from error
+    db.session.commit()
+    click.echo("Nội dung: " + "; ".join(report.lines()))
 
 
 def _create_user(
@@ -90,8 +101,7 @@ def init_command(admin_phone, admin_password, admin_name, places_file) -> None:
         _upgrade()
         provinces, communes = _import_places(places_file)
         click.echo(f"Địa giới: {provinces} tỉnh/thành phố, {communes} xã/phường/đặc khu.")
-        for hook in current_app.extensions.get("lms_init_hooks", []):
-            hook()
+        _sync_content()
         if admin_phone:
             user, password = _create_user(admin_phone, admin_name, admin_password, "admin", None, None)
             db.session.commit()
@@ -155,8 +165,7 @@ def demo_command() -> None:
 
         if not db.session.scalar(select(func.count()).select_from(Commune)):
             _import_places(None)
-        for hook in current_app.extensions.get("lms_init_hooks", []):
-            hook()
+        _sync_content()
         accounts = [
             ("0900000001", "Quản Trị Viên", "admin", None, None),
             ("0900000002", "Nguyễn Văn Bình", "commune_official", None, DEMO_COMMUNE),
@@ -195,11 +204,3 @@ def demo_command() -> None:
             label = "người dân"
         click.echo(f"  {label:<40} {phone}  mật khẩu: {password}  ({name})")
     click.echo("Mở http://127.0.0.1:5000 để dùng thử.")
-
-
-def register_init_hook(app, hook) -> None:
-    app.extensions.setdefault("lms_init_hooks", []).append(hook)
-
-
-def env_flag(name: str) -> bool:
-    return os.environ.get(name, "").lower() in {"1", "true", "yes"}

@@ -62,3 +62,28 @@ def _on_begin(conn) -> None:
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
+
+
+def is_retryable(error: Exception) -> bool:
+    """PostgreSQL asks to retry a transaction that lost a serialization race."""
+    orig = getattr(error, "orig", None)
+    return getattr(orig, "sqlstate", None) in RETRYABLE_SQLSTATES
+
+
+def run_with_retry(session, work, attempts: int = 4):
+    """Run work() and commit; on a serialization failure roll back and run it again."""
+    from sqlalchemy.exc import DBAPIError
+
+    for attempt in range(attempts):
+        try:
+            result = work()
+            session.commit()
+            return result
+        except DBAPIError as error:
+            session.rollback()
+            if not is_retryable(error) or attempt == attempts - 1:
+                raise
+    raise RuntimeError("unreachable")

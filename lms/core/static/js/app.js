@@ -71,7 +71,90 @@
     });
   }
 
+  /* Quiz autosave: every change is sent at once; while offline, answers wait in
+     localStorage (per attempt) and are sent when the connection returns. */
+  function initQuizAutosave(form) {
+    var url = form.getAttribute("data-autosave");
+    var storeKey = "lms-attempt-" + form.getAttribute("data-attempt");
+    var notice = document.getElementById("offline-notice");
+    var status = document.getElementById("quiz-status");
+    var tokenInput = form.querySelector("input[name=csrf_token]");
+    var sending = false;
+
+    function pending() {
+      try { return JSON.parse(localStorage.getItem(storeKey) || "{}"); } catch (e) { return {}; }
+    }
+    function keep(p) {
+      try { localStorage.setItem(storeKey, JSON.stringify(p)); } catch (e) { /* storage full or disabled */ }
+    }
+    function chosen(versionId) {
+      return Array.prototype.filter.call(form.querySelectorAll("input[name=q" + versionId + "]"), function (i) { return i.checked; })
+        .map(function (i) { return i.value; });
+    }
+    function countAnswered() {
+      var sets = form.querySelectorAll("fieldset.question");
+      var n = 0;
+      Array.prototype.forEach.call(sets, function (f) { if (chosen(f.getAttribute("data-version")).length) n++; });
+      if (status) status.textContent = "Đã trả lời " + n + "/" + sets.length + " câu.";
+    }
+    function showOffline(on) { if (notice) notice.hidden = !on; }
+    function flush() {
+      var p = pending();
+      if (sending || !Object.keys(p).length) return;
+      sending = true;
+      fetch(url, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": tokenInput ? tokenInput.value : "" },
+        body: JSON.stringify({ answers: p }),
+        credentials: "same-origin"
+      }).then(function (r) {
+        sending = false;
+        if (r.ok) {
+          var now = pending();
+          Object.keys(p).forEach(function (k) { if (JSON.stringify(now[k]) === JSON.stringify(p[k])) delete now[k]; });
+          keep(now);
+          showOffline(false);
+          if (Object.keys(now).length) flush();
+        } else if (r.status === 409 || r.status === 404) {
+          keep({});  // attempt finished elsewhere: nothing left to send
+        }
+      }).catch(function () { sending = false; showOffline(true); });
+    }
+
+    // Restore answers kept while offline (the page may have been reloaded without a connection).
+    var saved = pending();
+    Object.keys(saved).forEach(function (versionId) {
+      Array.prototype.forEach.call(form.querySelectorAll("input[name=q" + versionId + "]"), function (i) {
+        i.checked = saved[versionId].indexOf(i.value) !== -1;
+      });
+    });
+    countAnswered();
+
+    form.addEventListener("change", function (e) {
+      var field = e.target.closest("fieldset.question");
+      if (!field) return;
+      var p = pending();
+      p[field.getAttribute("data-version")] = chosen(field.getAttribute("data-version"));
+      keep(p);
+      countAnswered();
+      if (navigator.onLine === false) { showOffline(true); return; }
+      flush();
+    });
+    form.addEventListener("submit", function (e) {
+      if (navigator.onLine === false) {
+        e.preventDefault();
+        showOffline(true);
+        return;
+      }
+      keep({});  // the form carries every answer itself
+    });
+    window.addEventListener("online", function () { showOffline(false); flush(); });
+    window.addEventListener("offline", function () { showOffline(true); });
+    flush();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-autosave]"), initQuizAutosave);
     Array.prototype.forEach.call(document.querySelectorAll("[data-commune-picker]"), initCommunePicker);
     Array.prototype.forEach.call(document.querySelectorAll("form[method=post]"), preventDoubleSubmit);
   });

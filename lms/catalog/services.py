@@ -1,0 +1,106 @@
+"""Catalogue services: load content from disk, and read courses, modules and lessons."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select
+
+from lms.catalog.content import ContentBundle, Problem, load_content
+from lms.catalog.models import Course, CourseModule, Lesson, Module
+from lms.catalog.sync import SyncReport, sync_content
+from lms.core.errors import DomainError, NotFound
+from lms.core.extensions import db
+
+AUDIENCE_LABELS = {"citizens": "Người dân", "members": "Thành viên Tổ CNSCĐ", "officials": "Cán bộ xã, tỉnh"}
+
+
+class ContentInvalid(DomainError):
+    def __init__(self, problems: list[Problem]):
+        super().__init__(f"{len(problems)} lỗi nội dung")
+        self.problems = problems
+
+
+def content_root() -> Path:
+    return Path(current_app.config["CONTENT_ROOT"])
+
+
+def check_content(root: Path | None = None) -> tuple[ContentBundle, list[Problem]]:
+    return load_content(root or content_root())
+
+
+def sync_from_disk(root: Path | None = None) -> SyncReport:
+    """Validate everything first; load nothing unless the whole content is valid."""
+    bundle, problems = check_content(root)
+    if problems:
+        raise ContentInvalid(problems)
+    return sync_content(bundle)
+
+
+def list_courses() -> list[Course]:
+    return list(db.session.scalars(select(Course).where(Course.is_retired.is_(False)).order_by(Course.position)))
+
+
+def get_course(slug: str) -> Course:
+    course = db.session.scalar(select(Course).where(Course.slug == slug, Course.is_retired.is_(False)))
+    if course is None:
+        raise NotFound("Không tìm thấy khóa học này.")
+    return course
+
+
+def audiences_for(course: Course) -> tuple[str, ...]:
+    """Which lesson/question audiences a course shows: members also see members-only items."""
+    return ("all", "members") if course.audience == "members" else ("all",)
+
+
+def course_modules(course: Course) -> list[CourseModule]:
+    return list(
+        db.session.scalars(
+            select(CourseModule)
+            .join(Module)
+            .where(CourseModule.course_id == course.id, Module.is_retired.is_(False))
+            .order_by(CourseModule.position)
+        )
+    )
+
+
+def get_course_module(course: Course, module_slug: str) -> CourseModule:
+    row = db.session.scalar(
+        select(CourseModule)
+        .join(Module)
+        .where(CourseModule.course_id == course.id, Module.slug == module_slug, Module.is_retired.is_(False))
+    )
+    if row is None:
+        raise NotFound("Không tìm thấy học phần này trong khóa học.")
+    return row
+
+
+def module_lessons(course: Course, module: Module) -> list[Lesson]:
+    return list(
+        db.session.scalars(
+            select(Lesson)
+            .where(
+                Lesson.module_id == module.id,
+                Lesson.is_retired.is_(False),
+                Lesson.audience.in_(audiences_for(course)),
+            )
+            .order_by(Lesson.position)
+        )
+    )
+
+
+def courses_containing(module_slug: str) -> list[Course]:
+    return list(
+        db.session.scalars(
+            select(Course)
+            .join(CourseModule)
+            .join(Module)
+            .where(Module.slug == module_slug, Course.is_retired.is_(False))
+            .order_by(Course.position)
+        )
+    )
+
+
+def course_for_audience(audience: str) -> Course | None:
+    return db.session.scalar(select(Course).where(Course.audience == audience, Course.is_retired.is_(False)))

@@ -1,0 +1,98 @@
+"""Course catalogue, course, module and lesson pages, and lesson images."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, render_template, send_from_directory, url_for
+from flask_login import current_user
+
+from lms.catalog import services
+from lms.catalog.services import AUDIENCE_LABELS, content_root
+from lms.core.errors import NotFound
+
+bp = Blueprint("catalog", __name__, template_folder="templates")
+
+IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".webp", ".gif", ".svg"}
+
+
+def _viewer():
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+def lesson_context(course_slug: str, module_slug: str):
+    course = services.get_course(course_slug)
+    course_module = services.get_course_module(course, module_slug)
+    lessons = services.module_lessons(course, course_module.module)
+    return course, course_module, lessons
+
+
+@bp.get("/courses")
+def catalogue():
+    courses = services.list_courses()
+    from lms.learning.services import order_courses_for
+
+    courses = order_courses_for(_viewer(), courses)
+    return render_template("catalog/catalogue.html", courses=courses, labels=AUDIENCE_LABELS)
+
+
+@bp.get("/courses/<slug>")
+def course(slug: str):
+    from lms.learning.services import course_overview
+
+    course = services.get_course(slug)
+    overview = course_overview(_viewer(), course)
+    return render_template("catalog/course.html", course=course, overview=overview, labels=AUDIENCE_LABELS)
+
+
+@bp.get("/courses/<slug>/<module_slug>")
+def module(slug: str, module_slug: str):
+    from lms.learning.services import module_overview
+
+    course, course_module, lessons = lesson_context(slug, module_slug)
+    overview = module_overview(_viewer(), course, course_module.module, lessons)
+    return render_template("catalog/module.html", course=course, course_module=course_module,
+                           module=course_module.module, overview=overview)  # fmt: skip
+
+
+@bp.get("/courses/<slug>/<module_slug>/<lesson_slug>")
+def lesson(slug: str, module_slug: str, lesson_slug: str):
+    from lms.learning.services import lesson_state
+
+    course, course_module, lessons = lesson_context(slug, module_slug)
+    index = next((i for i, item in enumerate(lessons) if item.slug == lesson_slug), None)
+    if index is None:
+        raise NotFound("Không tìm thấy bài học này.")
+    current = lessons[index]
+    state = lesson_state(_viewer(), course, current)
+    return render_template(
+        "catalog/lesson.html",
+        course=course,
+        module=course_module.module,
+        lesson=current,
+        number=index + 1,
+        total=len(lessons),
+        previous=lessons[index - 1] if index > 0 else None,
+        next_lesson=lessons[index + 1] if index + 1 < len(lessons) else None,
+        state=state,
+    )
+
+
+@bp.get("/lessons/<module_slug>/<lesson_slug>")
+def lesson_anywhere(module_slug: str, lesson_slug: str):
+    """Target of `lesson:` links in content: open the lesson in the learner's course."""
+    from lms.learning.services import preferred_course
+
+    courses = services.courses_containing(module_slug)
+    if not courses:
+        raise NotFound("Không tìm thấy bài học này.")
+    course = preferred_course(_viewer(), courses)
+    return redirect(url_for("catalog.lesson", slug=course.slug, module_slug=module_slug, lesson_slug=lesson_slug))
+
+
+@bp.get("/content/<module_slug>/<path:filename>")
+def content_file(module_slug: str, filename: str):
+    if not any(filename.lower().endswith(ext) for ext in IMAGE_TYPES):
+        abort(404)
+    folder = content_root() / "courses" / "modules" / module_slug
+    if not folder.is_dir():
+        abort(404)
+    return send_from_directory(folder, filename, max_age=86400)

@@ -1,0 +1,347 @@
+"""Enrolment, progress, resume and completion. Completion is recorded once, in the
+transaction of the event that caused it, and announced to registered listeners
+(certificates and reports hook in with `on_course_completed`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from lms.accounts.models import User
+from lms.catalog.models import Course, CourseModule, Lesson, Module
+from lms.catalog.services import audiences_for, course_modules
+from lms.core.errors import NotFound
+from lms.core.extensions import db
+from lms.core.models import utcnow
+from lms.learning.models import CourseCompletion, Enrollment, LessonProgress, ModuleCompletion
+from lms.places.models import TeamMembership
+
+CourseCompletedListener = Callable[[CourseCompletion], None]
+_course_listeners: list[CourseCompletedListener] = []
+
+
+def on_course_completed(listener: CourseCompletedListener) -> CourseCompletedListener:
+    """Register a function called (inside the same transaction) when a course is completed."""
+    if listener not in _course_listeners:
+        _course_listeners.append(listener)
+    return listener
+
+
+def primary_audience(user: User | None) -> str:
+    if user is None:
+        return "citizens"
+    if user.is_official:
+        return "officials"
+    if db.session.scalar(select(TeamMembership.id).where(TeamMembership.user_id == user.id).limit(1)):
+        return "members"
+    return "citizens"
+
+
+def order_courses_for(user: User | None, courses: list[Course]) -> list[Course]:
+    """The course meant for this person first, the others after in their usual order."""
+    audience = primary_audience(user)
+    return sorted(courses, key=lambda c: (c.audience != audience, c.position))
+
+
+def preferred_course(user: User | None, courses: list[Course]) -> Course:
+    if user is not None:
+        enrolled = set(db.session.scalars(select(Enrollment.course_id).where(Enrollment.user_id == user.id)))
+        for course in courses:
+            if course.id in enrolled:
+                return course
+    return order_courses_for(user, courses)[0]
+
+
+def get_enrollment(user: User | None, course: Course) -> Enrollment | None:
+    if user is None:
+        return None
+    return db.session.scalar(select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id == course.id))
+
+
+def enroll(user: User, course: Course) -> Enrollment:
+    """Enrol once; a second click or a parallel request returns the same enrolment."""
+    existing = get_enrollment(user, course)
+    if existing is not None:
+        return existing
+    enrollment = Enrollment(user_id=user.id, course_id=course.id)
+    try:
+        with db.session.begin_nested():
+            db.session.add(enrollment)
+    except IntegrityError:
+        existing = get_enrollment(user, course)
+        if existing is None:
+            raise
+        return existing
+    return enrollment
+
+
+def _visible_lessons(course: Course, module_ids: list[int]) -> list[Lesson]:
+    if not module_ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(Lesson)
+            .where(
+                Lesson.module_id.in_(module_ids),
+                Lesson.is_retired.is_(False),
+                Lesson.audience.in_(audiences_for(course)),
+            )
+            .order_by(Lesson.module_id, Lesson.position)
+        )
+    )
+
+
+def _read_lesson_ids(user: User | None, lesson_ids: list[int]) -> set[int]:
+    if user is None or not lesson_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(LessonProgress.lesson_id).where(LessonProgress.user_id == user.id, LessonProgress.lesson_id.in_(lesson_ids))
+        )
+    )
+
+
+def best_percents(user: User | None, course: Course) -> dict[int, int]:
+    """Best submitted score per module for this course (the best score counts)."""
+    if user is None:
+        return {}
+    from lms.quizzes.models import QuizAttempt
+
+    rows = db.session.execute(
+        select(QuizAttempt.module_id, func.max(QuizAttempt.percent))
+        .where(QuizAttempt.user_id == user.id, QuizAttempt.course_id == course.id, QuizAttempt.percent.is_not(None))
+        .group_by(QuizAttempt.module_id)
+    ).all()
+    return {module_id: percent for module_id, percent in rows}
+
+
+@dataclass
+class ModuleProgress:
+    course_module: CourseModule
+    lessons: list[Lesson]
+    read_ids: set[int]
+    best_percent: int | None
+    pass_mark: int
+    is_complete: bool
+
+    @property
+    def module(self) -> Module:
+        return self.course_module.module
+
+    @property
+    def lessons_read(self) -> int:
+        return sum(1 for lesson in self.lessons if lesson.id in self.read_ids)
+
+    @property
+    def quiz_passed(self) -> bool:
+        return self.best_percent is not None and self.best_percent >= self.pass_mark
+
+    @property
+    def percent(self) -> int:
+        steps = len(self.lessons) + 1  # every lesson, plus the quiz
+        done = self.lessons_read + (1 if self.quiz_passed else 0)
+        return round(100 * done / steps) if steps else 0
+
+    @property
+    def next_lesson(self) -> Lesson | None:
+        return next((lesson for lesson in self.lessons if lesson.id not in self.read_ids), None)
+
+
+@dataclass
+class CourseOverview:
+    course: Course
+    enrollment: Enrollment | None
+    modules: list[ModuleProgress] = field(default_factory=list)
+    completion: CourseCompletion | None = None
+
+    @property
+    def percent(self) -> int:
+        required = [m for m in self.modules if m.course_module.is_required] or self.modules
+        if not required:
+            return 0
+        return round(sum(m.percent for m in required) / len(required))
+
+    @property
+    def resume(self) -> tuple[str, ModuleProgress, Lesson | None] | None:
+        """Where to continue: the first unread lesson, else the first quiz not yet passed."""
+        for module in self.modules:
+            if module.next_lesson is not None:
+                return ("lesson", module, module.next_lesson)
+            if not module.quiz_passed:
+                return ("quiz", module, None)
+        return None
+
+
+def course_overview(user: User | None, course: Course) -> CourseOverview:
+    overview = CourseOverview(course=course, enrollment=get_enrollment(user, course))
+    rows = course_modules(course)
+    lessons = _visible_lessons(course, [row.module_id for row in rows])
+    read = _read_lesson_ids(user, [lesson.id for lesson in lessons])
+    best = best_percents(user, course)
+    done = set()
+    if user is not None:
+        done = set(
+            db.session.scalars(
+                select(ModuleCompletion.module_id).where(
+                    ModuleCompletion.user_id == user.id, ModuleCompletion.course_id == course.id
+                )
+            )
+        )
+        overview.completion = db.session.scalar(
+            select(CourseCompletion).where(CourseCompletion.user_id == user.id, CourseCompletion.course_id == course.id)
+        )
+    for row in rows:
+        overview.modules.append(
+            ModuleProgress(
+                course_module=row,
+                lessons=[lesson for lesson in lessons if lesson.module_id == row.module_id],
+                read_ids=read,
+                best_percent=best.get(row.module_id),
+                pass_mark=course.pass_mark,
+                is_complete=row.module_id in done,
+            )
+        )
+    return overview
+
+
+def module_overview(user: User | None, course: Course, module: Module, lessons: list[Lesson]) -> ModuleProgress:
+    row = db.session.scalar(select(CourseModule).where(CourseModule.course_id == course.id, CourseModule.module_id == module.id))
+    if row is None:
+        raise NotFound("Không tìm thấy học phần này trong khóa học.")
+    completed = user is not None and db.session.scalar(
+        select(ModuleCompletion.id).where(
+            ModuleCompletion.user_id == user.id, ModuleCompletion.course_id == course.id, ModuleCompletion.module_id == module.id
+        )
+    )
+    return ModuleProgress(
+        course_module=row,
+        lessons=lessons,
+        read_ids=_read_lesson_ids(user, [lesson.id for lesson in lessons]),
+        best_percent=best_percents(user, course).get(module.id),
+        pass_mark=course.pass_mark,
+        is_complete=bool(completed),
+    )
+
+
+@dataclass
+class LessonState:
+    is_read: bool
+    is_enrolled: bool
+
+
+def lesson_state(user: User | None, course: Course, lesson: Lesson) -> LessonState:
+    return LessonState(
+        is_read=bool(_read_lesson_ids(user, [lesson.id])),
+        is_enrolled=get_enrollment(user, course) is not None,
+    )
+
+
+def mark_lesson_read(user: User, course: Course, lesson: Lesson) -> LessonProgress:
+    """Record that the learner read to the end and confirmed; idempotent."""
+    if lesson.is_retired or lesson.audience not in audiences_for(course):
+        raise NotFound("Không tìm thấy bài học này.")
+    enrollment = enroll(user, course)
+    enrollment.last_activity_at = utcnow()
+    progress = db.session.scalar(
+        select(LessonProgress).where(LessonProgress.user_id == user.id, LessonProgress.lesson_id == lesson.id)
+    )
+    if progress is None:
+        progress = LessonProgress(user_id=user.id, lesson_id=lesson.id, content_hash=lesson.content_hash)
+        try:
+            with db.session.begin_nested():
+                db.session.add(progress)
+        except IntegrityError:
+            progress = db.session.scalar(
+                select(LessonProgress).where(LessonProgress.user_id == user.id, LessonProgress.lesson_id == lesson.id)
+            )
+    maybe_complete_module(user, course, lesson.module)
+    return progress
+
+
+def maybe_complete_module(user: User, course: Course, module: Module) -> ModuleCompletion | None:
+    """Record module completion (once) when its lessons are read and its quiz passed."""
+    existing = db.session.scalar(
+        select(ModuleCompletion).where(
+            ModuleCompletion.user_id == user.id, ModuleCompletion.course_id == course.id, ModuleCompletion.module_id == module.id
+        )
+    )
+    if existing is not None:
+        return existing
+    lessons = _visible_lessons(course, [module.id])
+    if len(_read_lesson_ids(user, [lesson.id for lesson in lessons])) < len(lessons):
+        return None
+    best = best_percents(user, course).get(module.id)
+    if best is None or best < course.pass_mark:
+        return None
+    completion = ModuleCompletion(user_id=user.id, course_id=course.id, module_id=module.id, best_percent=best)
+    try:
+        with db.session.begin_nested():
+            db.session.add(completion)
+    except IntegrityError:
+        return None  # another request recorded it first
+    maybe_complete_course(user, course)
+    return completion
+
+
+def maybe_complete_course(user: User, course: Course) -> CourseCompletion | None:
+    existing = db.session.scalar(
+        select(CourseCompletion).where(CourseCompletion.user_id == user.id, CourseCompletion.course_id == course.id)
+    )
+    if existing is not None:
+        return existing
+    required = {row.module_id for row in course_modules(course) if row.is_required}
+    done = set(
+        db.session.scalars(
+            select(ModuleCompletion.module_id).where(ModuleCompletion.user_id == user.id, ModuleCompletion.course_id == course.id)
+        )
+    )
+    if not required or not required <= done:
+        return None
+    completion = CourseCompletion(user_id=user.id, course_id=course.id)
+    try:
+        with db.session.begin_nested():
+            db.session.add(completion)
+    except IntegrityError:
+        return None
+    for listener in list(_course_listeners):
+        listener(completion)
+    return completion
+
+
+def dashboard(user: User) -> list[CourseOverview]:
+    enrollments = db.session.scalars(
+        select(Enrollment).where(Enrollment.user_id == user.id).order_by(Enrollment.last_activity_at.desc())
+    ).all()
+    return [course_overview(user, e.course) for e in enrollments if not e.course.is_retired]
+
+
+def export_learning(user: User) -> dict:
+    """The learner's own learning records, for the personal data export."""
+    from lms.quizzes.models import QuizAttempt
+
+    enrollments = db.session.scalars(select(Enrollment).where(Enrollment.user_id == user.id)).all()
+    lessons = db.session.execute(
+        select(Lesson.slug, Module.slug, LessonProgress.read_at)
+        .join(Lesson, Lesson.id == LessonProgress.lesson_id)
+        .join(Module, Module.id == Lesson.module_id)
+        .where(LessonProgress.user_id == user.id)
+    ).all()
+    attempts = db.session.scalars(select(QuizAttempt).where(QuizAttempt.user_id == user.id)).all()
+    return {
+        "enrollments": [{"course": e.course.slug, "enrolled_at": e.enrolled_at.isoformat()} for e in enrollments],
+        "lessons_read": [{"module": m, "lesson": lesson, "read_at": at.isoformat()} for lesson, m, at in lessons],
+        "quiz_attempts": [
+            {
+                "module_id": a.module_id,
+                "number": a.number,
+                "state": a.state,
+                "percent": a.percent,
+                "passed": a.passed,
+                "submitted_at": a.submitted_at.isoformat() if a.submitted_at else None,
+            }
+            for a in attempts
+        ],  # fmt: skip
+    }

@@ -1,0 +1,302 @@
+"""Quiz attempts: draw, save answers, grade once.
+
+Integrity rules:
+- the draw (question versions and option order) is stored with the attempt, so a
+  reload shows the same attempt;
+- answers are one row per question and are saved as the learner goes;
+- submission flips the attempt from open to submitted with a compare-and-set
+  UPDATE inside the transaction; whoever loses that race (double click, second
+  tab, retried request) gets the stored result instead of a second grading;
+- grading reads the correct answers on the server only.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from collections.abc import Iterable, Mapping
+from datetime import UTC, timedelta
+
+from sqlalchemy import func, select, update
+
+from lms.accounts.models import User
+from lms.catalog.models import Course, Module, Question, QuestionVersion
+from lms.catalog.services import audiences_for
+from lms.core.errors import Conflict, NotFound, ValidationFailed
+from lms.core.extensions import db
+from lms.core.models import utcnow
+from lms.learning import services as learning
+from lms.quizzes.models import AttemptAnswer, AttemptState, QuizAttempt
+from lms.quizzes.types import get_type
+
+
+class ContentChanged(Conflict):
+    pass
+
+
+def _bank(course: Course, module: Module) -> list[Question]:
+    return list(
+        db.session.scalars(
+            select(Question)
+            .where(
+                Question.module_id == module.id,
+                Question.is_retired.is_(False),
+                Question.audience.in_(audiences_for(course)),
+                Question.current_version_id.is_not(None),
+            )
+            .order_by(Question.position, Question.id)
+        )
+    )
+
+
+def open_attempt(user: User, course: Course, module: Module) -> QuizAttempt | None:
+    return db.session.scalar(
+        select(QuizAttempt).where(
+            QuizAttempt.user_id == user.id,
+            QuizAttempt.course_id == course.id,
+            QuizAttempt.module_id == module.id,
+            QuizAttempt.state == AttemptState.OPEN.value,
+        )
+    )
+
+
+def attempts_for(user: User, course: Course, module: Module) -> list[QuizAttempt]:
+    return list(
+        db.session.scalars(
+            select(QuizAttempt)
+            .where(QuizAttempt.user_id == user.id, QuizAttempt.course_id == course.id, QuizAttempt.module_id == module.id)
+            .order_by(QuizAttempt.number.desc())
+        )
+    )
+
+
+def cooldown_remaining(user: User, course: Course, module: Module) -> timedelta | None:
+    if not course.cooldown_minutes:
+        return None
+    last = db.session.scalar(
+        select(func.max(QuizAttempt.submitted_at)).where(
+            QuizAttempt.user_id == user.id, QuizAttempt.course_id == course.id, QuizAttempt.module_id == module.id
+        )
+    )
+    if last is None:
+        return None
+    if last.tzinfo is None:
+        last = last.replace(tzinfo=UTC)
+    remaining = last + timedelta(minutes=course.cooldown_minutes) - utcnow()
+    return remaining if remaining.total_seconds() > 0 else None
+
+
+def start_attempt(user: User, course: Course, module: Module) -> QuizAttempt:
+    """Return the open attempt, or draw a new one: N questions, options shuffled, all stored."""
+    existing = open_attempt(user, course, module)
+    if existing is not None:
+        if not _is_current(existing):
+            existing.state = AttemptState.EXPIRED.value
+        else:
+            return existing
+    remaining = cooldown_remaining(user, course, module)
+    if remaining is not None:
+        minutes = max(1, round(remaining.total_seconds() / 60))
+        raise ValidationFailed(f"Bạn có thể làm lại sau khoảng {minutes} phút nữa.")
+    bank = _bank(course, module)
+    count = min(course.questions_per_attempt, len(bank))
+    if count == 0:
+        raise NotFound("Học phần này chưa có câu hỏi.")
+    seed = secrets.randbits(31)
+    rng = random.Random(seed)  # noqa: S311 (shuffling, not security)
+    drawn = rng.sample(bank, count)
+    items = []
+    for question in drawn:
+        version = question.current_version
+        option_ids = [o["id"] for o in version.options]
+        if get_type(version.type).shuffle:
+            rng.shuffle(option_ids)
+        items.append({"version_id": version.id, "options": option_ids})
+    number = (
+        db.session.scalar(
+            select(func.max(QuizAttempt.number)).where(QuizAttempt.user_id == user.id, QuizAttempt.module_id == module.id)
+        )
+        or 0
+    ) + 1
+    attempt = QuizAttempt(
+        user_id=user.id, course_id=course.id, module_id=module.id, number=number, seed=seed, items=items,
+        pass_mark=course.pass_mark, total=count,
+    )  # fmt: skip
+    db.session.add(attempt)
+    learning.enroll(user, course).last_activity_at = utcnow()
+    db.session.flush()
+    return attempt
+
+
+def get_attempt(user: User, attempt_id: int) -> QuizAttempt:
+    """An attempt of this user; anyone else's is reported as not found."""
+    attempt = db.session.get(QuizAttempt, attempt_id)
+    if attempt is None or attempt.user_id != user.id:
+        raise NotFound("Không tìm thấy lượt làm bài này.")
+    return attempt
+
+
+def _versions(attempt: QuizAttempt) -> dict[int, QuestionVersion]:
+    ids = [item["version_id"] for item in attempt.items]
+    return {v.id: v for v in db.session.scalars(select(QuestionVersion).where(QuestionVersion.id.in_(ids)))}
+
+
+def _is_current(attempt: QuizAttempt) -> bool:
+    ids = [item["version_id"] for item in attempt.items]
+    current = db.session.scalar(
+        select(func.count()).select_from(Question).where(Question.current_version_id.in_(ids), Question.is_retired.is_(False))
+    )
+    return current == len(ids)
+
+
+def attempt_view(attempt: QuizAttempt) -> list[dict]:
+    """Questions in display order with options in the stored order: no correctness inside."""
+    versions = _versions(attempt)
+    saved = {answer.version_id: answer.chosen for answer in attempt.answers}
+    view = []
+    for number, item in enumerate(attempt.items, start=1):
+        version = versions[item["version_id"]]
+        texts = {o["id"]: o["text"] for o in version.options}
+        view.append(
+            {
+                "number": number,
+                "version_id": version.id,
+                "type": version.type,
+                "input": get_type(version.type).input_kind,
+                "prompt": version.prompt,
+                "options": [{"id": oid, "text": texts[oid]} for oid in item["options"]],
+                "chosen": saved.get(version.id, []),
+            }
+        )
+    return view
+
+
+def _clean_answers(attempt: QuizAttempt, answers: Mapping[int, Iterable[str]]) -> dict[int, list[str]]:
+    allowed = {item["version_id"]: set(item["options"]) for item in attempt.items}
+    versions = _versions(attempt)
+    cleaned: dict[int, list[str]] = {}
+    for version_id, chosen in answers.items():
+        if version_id not in allowed:
+            raise ValidationFailed("Có câu trả lời cho câu hỏi không thuộc lượt làm bài này.")
+        chosen = sorted({str(c) for c in chosen})
+        unknown = [c for c in chosen if c not in allowed[version_id]]
+        if unknown:
+            raise ValidationFailed("Có lựa chọn không tồn tại trong câu hỏi.")
+        if get_type(versions[version_id].type).input_kind == "radio" and len(chosen) > 1:
+            raise ValidationFailed("Câu hỏi này chỉ được chọn một đáp án.")
+        cleaned[version_id] = chosen
+    return cleaned
+
+
+def _require_open(attempt: QuizAttempt) -> None:
+    if attempt.state == AttemptState.SUBMITTED.value:
+        raise Conflict("Lượt làm bài này đã nộp. Bạn có thể xem kết quả hoặc làm lượt mới.")
+    if attempt.state == AttemptState.EXPIRED.value or not _is_current(attempt):
+        raise ContentChanged("Câu hỏi của học phần vừa được cập nhật. Bạn hãy bắt đầu lượt làm bài mới.")
+
+
+def save_answers(attempt: QuizAttempt, answers: Mapping[int, Iterable[str]]) -> int:
+    """Upsert answers of an open attempt; an empty choice clears the saved answer."""
+    _require_open(attempt)
+    cleaned = _clean_answers(attempt, answers)
+    existing = {answer.version_id: answer for answer in attempt.answers}
+    for version_id, chosen in cleaned.items():
+        row = existing.get(version_id)
+        if row is None:
+            attempt.answers.append(AttemptAnswer(version_id=version_id, chosen=chosen))
+        elif row.chosen != chosen:
+            row.chosen = chosen
+            row.saved_at = utcnow()
+    db.session.flush()
+    return len(cleaned)
+
+
+def submit_attempt(attempt: QuizAttempt, answers: Mapping[int, Iterable[str]] | None = None) -> tuple[QuizAttempt, bool]:
+    """Grade once. Returns (attempt, graded_now); a replay returns the stored result with False."""
+    if attempt.state == AttemptState.SUBMITTED.value:
+        return attempt, False
+    cleaned = _clean_answers(attempt, answers or {})
+    _require_open(attempt)
+    claimed = db.session.execute(
+        update(QuizAttempt)
+        .where(QuizAttempt.id == attempt.id, QuizAttempt.state == AttemptState.OPEN.value)
+        .values(state=AttemptState.SUBMITTED.value, submitted_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(attempt)
+    if claimed != 1:
+        if attempt.state == AttemptState.SUBMITTED.value:
+            return attempt, False
+        raise ContentChanged("Câu hỏi của học phần vừa được cập nhật. Bạn hãy bắt đầu lượt làm bài mới.")
+    existing = {answer.version_id: answer for answer in attempt.answers}
+    for version_id, chosen in cleaned.items():
+        row = existing.get(version_id)
+        if row is None:
+            row = AttemptAnswer(version_id=version_id, chosen=chosen)
+            attempt.answers.append(row)
+            existing[version_id] = row
+        else:
+            row.chosen = chosen
+    versions = _versions(attempt)
+    correct = 0
+    for item in attempt.items:
+        version = versions[item["version_id"]]
+        row = existing.get(version.id)
+        if row is None:
+            row = AttemptAnswer(version_id=version.id, chosen=[])
+            attempt.answers.append(row)
+        row.is_correct = get_type(version.type).grade(version.correct, row.chosen)
+        correct += 1 if row.is_correct else 0
+    attempt.correct_count = correct
+    attempt.percent = round(100 * correct / attempt.total) if attempt.total else 0
+    attempt.passed = attempt.percent >= attempt.pass_mark
+    db.session.flush()
+    user = db.session.get(User, attempt.user_id)
+    course = db.session.get(Course, attempt.course_id)
+    module = db.session.get(Module, attempt.module_id)
+    learning.enroll(user, course).last_activity_at = utcnow()
+    if attempt.passed:
+        learning.maybe_complete_module(user, course, module)
+    return attempt, True
+
+
+def result_view(attempt: QuizAttempt) -> list[dict]:
+    """After submission only: each question with the learner's answer, the correct one and why."""
+    if attempt.state != AttemptState.SUBMITTED.value:
+        raise Conflict("Lượt làm bài này chưa nộp.")
+    versions = _versions(attempt)
+    saved = {answer.version_id: answer for answer in attempt.answers}
+    view = []
+    for number, item in enumerate(attempt.items, start=1):
+        version = versions[item["version_id"]]
+        texts = {o["id"]: o["text"] for o in version.options}
+        answer = saved.get(version.id)
+        chosen = answer.chosen if answer else []
+        view.append(
+            {
+                "number": number,
+                "prompt": version.prompt,
+                "type": version.type,
+                "options": [
+                    {"id": oid, "text": texts[oid], "chosen": oid in chosen, "correct": oid in version.correct}
+                    for oid in item["options"]
+                ],
+                "is_correct": bool(answer and answer.is_correct),
+                "explanation": version.explanation,
+            }
+        )
+    return view
+
+
+def best_attempt(user: User, course: Course, module: Module) -> QuizAttempt | None:
+    return db.session.scalar(
+        select(QuizAttempt)
+        .where(
+            QuizAttempt.user_id == user.id,
+            QuizAttempt.course_id == course.id,
+            QuizAttempt.module_id == module.id,
+            QuizAttempt.percent.is_not(None),
+        )
+        .order_by(QuizAttempt.percent.desc(), QuizAttempt.number)
+        .limit(1)
+    )
