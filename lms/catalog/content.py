@@ -471,7 +471,8 @@ def _check_references(reader: _Reader, root: Path, bundle: ContentBundle) -> Non
                 reader.problem(
                     bank,
                     1,
-                    f"khóa '{course.slug}' rút {course.questions_per_attempt} câu mỗi lượt nhưng chỉ có {len(visible)} câu dành cho khóa này",
+                    f"khóa '{course.slug}' rút {course.questions_per_attempt} câu mỗi lượt"
+                    f" nhưng chỉ có {len(visible)} câu dành cho khóa này",
                 )
             if course.audience == "members":
                 scenarios = sum(1 for q in module.questions if q.audience == "members")
