@@ -89,9 +89,7 @@ def test_removed_content_is_retired_not_deleted(app, runner, content_copy, conte
     assert result.exit_code == 0, result.output
     with app.app_context():
         assert db.session.scalar(select(Question).where(Question.key == "b12-001")).is_retired
-        lesson = db.session.scalar(
-            select(Lesson).join(Module).where(Lesson.slug == lesson_slug, Module.slug == "b12-giai-tri")
-        )
+        lesson = db.session.scalar(select(Lesson).join(Module).where(Lesson.slug == lesson_slug, Module.slug == "b12-giai-tri"))
         assert lesson is not None and lesson.is_retired
 
 

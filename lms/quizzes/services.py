@@ -212,10 +212,14 @@ def save_answers(attempt: QuizAttempt, answers: Mapping[int, Iterable[str]]) -> 
 
 
 def submit_attempt(attempt: QuizAttempt, answers: Mapping[int, Iterable[str]] | None = None) -> tuple[QuizAttempt, bool]:
-    """Grade once. Returns (attempt, graded_now); a replay returns the stored result with False."""
-    if attempt.state == AttemptState.SUBMITTED.value:
-        return attempt, False
+    """Grade once. Returns (attempt, graded_now); a replay returns the stored result with False.
+
+    A replay is the same submission again (double click, second tab, retried request). A
+    submission that tries to change answers after grading is refused with a message.
+    """
     cleaned = _clean_answers(attempt, answers or {})
+    if attempt.state == AttemptState.SUBMITTED.value:
+        return _replay(attempt, cleaned), False
     _require_open(attempt)
     claimed = db.session.execute(
         update(QuizAttempt)
@@ -226,7 +230,7 @@ def submit_attempt(attempt: QuizAttempt, answers: Mapping[int, Iterable[str]] | 
     db.session.refresh(attempt)
     if claimed != 1:
         if attempt.state == AttemptState.SUBMITTED.value:
-            return attempt, False
+            return _replay(attempt, cleaned), False
         raise ContentChanged("Câu hỏi của học phần vừa được cập nhật. Bạn hãy bắt đầu lượt làm bài mới.")
     existing = {answer.version_id: answer for answer in attempt.answers}
     for version_id, chosen in cleaned.items():
@@ -258,6 +262,20 @@ def submit_attempt(attempt: QuizAttempt, answers: Mapping[int, Iterable[str]] | 
     if attempt.passed:
         learning.maybe_complete_module(user, course, module)
     return attempt, True
+
+
+ALREADY_SUBMITTED = "Lượt làm bài này đã nộp; câu trả lời gửi sau không được tính. Bạn có thể làm lượt mới."
+
+
+class AlreadySubmitted(Conflict):
+    pass
+
+
+def _replay(attempt: QuizAttempt, cleaned: dict[int, list[str]]) -> QuizAttempt:
+    stored = {answer.version_id: answer.chosen for answer in attempt.answers}
+    if any(stored.get(version_id, []) != chosen for version_id, chosen in cleaned.items()):
+        raise AlreadySubmitted(ALREADY_SUBMITTED)
+    return attempt
 
 
 def result_view(attempt: QuizAttempt) -> list[dict]:

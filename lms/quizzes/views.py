@@ -55,13 +55,9 @@ def start(slug: str, module_slug: str):
     return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
 
 
-def _form_answers(attempt) -> dict[int, list[str]]:
-    answers = {}
-    for item in attempt.items:
-        key = f"q{item['version_id']}"
-        if key in request.form:
-            answers[item["version_id"]] = request.form.getlist(key)
-    return answers
+def _form_answers() -> dict[int, list[str]]:
+    """Every q<version id> field of the form; the service rejects ids not in the attempt."""
+    return {int(key[1:]): request.form.getlist(key) for key in request.form if key[:1] == "q" and key[1:].isdigit()}
 
 
 @bp.route("/attempts/<int:attempt_id>", methods=["GET", "POST"])
@@ -70,12 +66,12 @@ def attempt(attempt_id: int):
     attempt = services.get_attempt(_user(), attempt_id)
     course = db.session.get(Course, attempt.course_id)
     module = db.session.get(Module, attempt.module_id)
-    if attempt.state == AttemptState.SUBMITTED.value:
+    if attempt.state == AttemptState.SUBMITTED.value and request.method == "GET":
         return redirect(url_for("quizzes.result", attempt_id=attempt.id))
     form = PostForm()
     error = None
     if request.method == "POST" and form.validate_on_submit():
-        answers = _form_answers(attempt)
+        answers = _form_answers()
         try:
             if "submit" in request.form:
                 attempt_id_ = attempt.id
@@ -89,13 +85,22 @@ def attempt(attempt_id: int):
             run_with_retry(db.session, lambda: services.save_answers(attempt, answers))
             flash("Đã lưu câu trả lời. Bạn có thể làm tiếp hoặc nộp bài.", "success")
             return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+        except services.AlreadySubmitted as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return redirect(url_for("quizzes.result", attempt_id=attempt_id))
         except (ValidationFailed, Conflict) as exc:
             db.session.rollback()
             error = exc.message
             attempt = services.get_attempt(_user(), attempt_id)
+            if attempt.state == AttemptState.SUBMITTED.value:
+                flash(exc.message, "error")
+                return redirect(url_for("quizzes.result", attempt_id=attempt_id))
             if attempt.state == AttemptState.EXPIRED.value or isinstance(exc, services.ContentChanged):
                 flash(exc.message, "error")
                 return redirect(url_for("quizzes.landing", slug=course.slug, module_slug=module.slug))
+    if attempt.state == AttemptState.SUBMITTED.value:
+        return redirect(url_for("quizzes.result", attempt_id=attempt.id))
     questions = services.attempt_view(attempt)
     answered = sum(1 for q in questions if q["chosen"])
     status = 422 if error else 200
