@@ -46,11 +46,10 @@ class User(TimestampMixin, UserMixin, db.Model):
     last_login_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
 
-    home_commune = relationship("Commune", lazy="joined")
+    home_commune = relationship("Commune")
     roles: Mapped[list[RoleAssignment]] = relationship(
         back_populates="user",
         cascade="all, delete-orphan",
-        lazy="selectin",
         foreign_keys="RoleAssignment.user_id",
     )
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, false, or_, select
+from flask import g, has_request_context
+from sqlalchemy import Integer, Select, String, bindparam, cast, false, literal, null, or_, select, union_all
 
-from lms.accounts.models import Role, User
+from lms.accounts.models import Role, RoleAssignment, User
 from lms.core.errors import NotFound
 from lms.core.extensions import db
 from lms.places.models import Commune, Team, TeamMembership, Village
@@ -33,21 +34,41 @@ class Scope:
         return self.manages_places or bool(self.led_team_ids)
 
 
+# Roles and led teams in one round trip; built once because it runs on every page.
+_SCOPE_ROWS = union_all(
+    select(RoleAssignment.role, RoleAssignment.province_code, RoleAssignment.commune_code, cast(null(), Integer)).where(
+        RoleAssignment.user_id == bindparam("user")
+    ),
+    select(literal(Role.TEAM_LEADER.value), cast(null(), String), cast(null(), String), TeamMembership.team_id).where(
+        TeamMembership.user_id == bindparam("user"), TeamMembership.is_leader.is_(True)
+    ),
+)
+
+
 def scope_of(user: User | None) -> Scope:
+    """The viewer's scope, computed once per request."""
     if user is None or not getattr(user, "is_authenticated", False):
         return Scope()
+    cache = g.setdefault("_lms_scopes", {}) if has_request_context() else {}
+    key = (user.id, user.session_version)
+    if key not in cache:
+        cache[key] = _compute_scope(user.id)
+    return cache[key]
+
+
+def _compute_scope(user_id: int) -> Scope:
     provinces: set[str] = set()
     communes: set[str] = set()
-    for assignment in user.roles:
-        if assignment.role == Role.ADMIN:
+    led: set[int] = set()
+    for role, province, commune, team_id in db.session.execute(_SCOPE_ROWS, {"user": user_id}):
+        if role == Role.ADMIN:
             return Scope(is_global=True)
-        if assignment.role == Role.PROVINCE_OFFICIAL and assignment.province_code:
-            provinces.add(assignment.province_code)
-        if assignment.role == Role.COMMUNE_OFFICIAL and assignment.commune_code:
-            communes.add(assignment.commune_code)
-    led = db.session.scalars(
-        select(TeamMembership.team_id).where(TeamMembership.user_id == user.id, TeamMembership.is_leader.is_(True))
-    ).all()
+        if role == Role.PROVINCE_OFFICIAL and province:
+            provinces.add(province)
+        elif role == Role.COMMUNE_OFFICIAL and commune:
+            communes.add(commune)
+        elif role == Role.TEAM_LEADER and team_id is not None:
+            led.add(team_id)
     return Scope(False, frozenset(provinces), frozenset(communes), frozenset(led))
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from lms.catalog.content import ContentBundle, Problem, load_content
 from lms.catalog.models import Course, CourseModule, Lesson, Module
@@ -104,3 +105,35 @@ def courses_containing(module_slug: str) -> list[Course]:
 
 def course_for_audience(audience: str) -> Course | None:
     return db.session.scalar(select(Course).where(Course.audience == audience, Course.is_retired.is_(False)))
+
+
+@dataclass(frozen=True)
+class LessonKey:
+    """What identifies one rendering of a lesson page: ids and the content hashes it shows."""
+
+    course_id: int
+    lesson_id: int
+    hashes: tuple[str, str, str]
+
+
+# Built once: constructing the statement costs more than running it on this hot path.
+_LESSON_KEY = (
+    select(Course.id, Course.audience, Lesson.id, Lesson.audience, Course.content_hash, Module.content_hash,
+           Lesson.content_hash)
+    .join(CourseModule, CourseModule.course_id == Course.id)
+    .join(Module, Module.id == CourseModule.module_id)
+    .join(Lesson, Lesson.module_id == Module.id)
+    .where(Course.slug == bindparam("course"), Module.slug == bindparam("module"), Lesson.slug == bindparam("lesson"),
+           Course.is_retired.is_(False), Module.is_retired.is_(False), Lesson.is_retired.is_(False))
+)  # fmt: skip
+
+
+def lesson_key(course_slug: str, module_slug: str, lesson_slug: str) -> LessonKey:
+    """One query: is this lesson visible in this course, and which content versions does it show."""
+    row = db.session.execute(_LESSON_KEY, {"course": course_slug, "module": module_slug, "lesson": lesson_slug}).first()
+    if row is None:
+        raise NotFound("Không tìm thấy bài học này.")
+    course_id, course_audience, lesson_id, lesson_audience, *hashes = row
+    if lesson_audience == "members" and course_audience != "members":
+        raise NotFound("Không tìm thấy bài học này.")
+    return LessonKey(course_id, lesson_id, tuple(hashes))

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, send_from_directory, url_for
-from flask_login import current_user
+import threading
+from collections import OrderedDict
 
+from flask import Blueprint, abort, redirect, render_template, request, send_from_directory, session, url_for
+from flask_babel import get_locale
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+
+from lms.accounts.scope import scope_of
 from lms.catalog import services
 from lms.catalog.services import AUDIENCE_LABELS, content_root
 from lms.core.errors import NotFound
@@ -12,6 +18,34 @@ from lms.core.errors import NotFound
 bp = Blueprint("catalog", __name__, template_folder="templates")
 
 IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".webp", ".gif", ".svg"}
+CSRF_PLACEHOLDER = "\x00csrf-token\x00"
+
+
+class _PageCache:
+    """A small thread-safe LRU of rendered pages; keys carry the content hashes, so a
+    content sync makes new keys and old entries simply age out."""
+
+    def __init__(self, size: int = 2048):
+        self.size = size
+        self.items: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            value = self.items.get(key)
+            if value is not None:
+                self.items.move_to_end(key)
+            return value
+
+    def put(self, key, value) -> None:
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+_lesson_cache = _PageCache()
 
 
 def _viewer():
@@ -55,14 +89,34 @@ def module(slug: str, module_slug: str):
 
 @bp.get("/courses/<slug>/<module_slug>/<lesson_slug>")
 def lesson(slug: str, module_slug: str, lesson_slug: str):
-    from lms.learning.services import lesson_state
+    """The most read page. Its HTML is rendered once per content version and page variant,
+    kept in memory, and served with this session's CSRF token put in place."""
+    from lms.learning.services import is_lesson_read
+
+    key = services.lesson_key(slug, module_slug, lesson_slug)
+    user = _viewer()
+    if session.get("_flashes"):
+        return _render_lesson(slug, module_slug, lesson_slug, user, csrf_token=generate_csrf)
+    is_read = is_lesson_read(user, key.lesson_id) if user else False
+    variant = "anonymous" if user is None else ("staff" if scope_of(user).sees_people else "learner")
+    cache_key = (request.full_path, key.hashes, get_locale().language, variant, is_read)
+    html = _lesson_cache.get(cache_key)
+    if html is None:
+        html = _render_lesson(slug, module_slug, lesson_slug, user, csrf_token=lambda: CSRF_PLACEHOLDER)
+        _lesson_cache.put(cache_key, html)
+    if user is not None:
+        html = html.replace(CSRF_PLACEHOLDER, generate_csrf())
+    return html
+
+
+def _render_lesson(slug: str, module_slug: str, lesson_slug: str, user, csrf_token) -> str:
+    from lms.learning.services import is_lesson_read
 
     course, course_module, lessons = lesson_context(slug, module_slug)
     index = next((i for i, item in enumerate(lessons) if item.slug == lesson_slug), None)
     if index is None:
         raise NotFound("Không tìm thấy bài học này.")
     current = lessons[index]
-    state = lesson_state(_viewer(), course, current)
     return render_template(
         "catalog/lesson.html",
         course=course,
@@ -72,7 +126,8 @@ def lesson(slug: str, module_slug: str, lesson_slug: str):
         total=len(lessons),
         previous=lessons[index - 1] if index > 0 else None,
         next_lesson=lessons[index + 1] if index + 1 < len(lessons) else None,
-        state=state,
+        is_read=is_lesson_read(user, current.id) if user else False,
+        csrf_token=csrf_token,
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.models import User
@@ -226,17 +226,15 @@ def module_overview(user: User | None, course: Course, module: Module, lessons: 
     )
 
 
-@dataclass
-class LessonState:
-    is_read: bool
-    is_enrolled: bool
+_IS_READ = select(LessonProgress.id).where(
+    LessonProgress.user_id == bindparam("user"), LessonProgress.lesson_id == bindparam("lesson")
+)
 
 
-def lesson_state(user: User | None, course: Course, lesson: Lesson) -> LessonState:
-    return LessonState(
-        is_read=bool(_read_lesson_ids(user, [lesson.id])),
-        is_enrolled=get_enrollment(user, course) is not None,
-    )
+def is_lesson_read(user: User | None, lesson_id: int) -> bool:
+    if user is None:
+        return False
+    return db.session.execute(_IS_READ, {"user": user.id, "lesson": lesson_id}).first() is not None
 
 
 def mark_lesson_read(user: User, course: Course, lesson: Lesson) -> LessonProgress:

@@ -17,7 +17,8 @@ import secrets
 from collections.abc import Iterable, Mapping
 from datetime import UTC, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.accounts.models import User
 from lms.catalog.models import Course, Module, Question, QuestionVersion
@@ -171,9 +172,10 @@ def attempt_view(attempt: QuizAttempt) -> list[dict]:
     return view
 
 
-def _clean_answers(attempt: QuizAttempt, answers: Mapping[int, Iterable[str]]) -> dict[int, list[str]]:
+def _clean_answers(
+    attempt: QuizAttempt, answers: Mapping[int, Iterable[str]], versions: dict[int, QuestionVersion]
+) -> dict[int, list[str]]:
     allowed = {item["version_id"]: set(item["options"]) for item in attempt.items}
-    versions = _versions(attempt)
     cleaned: dict[int, list[str]] = {}
     for version_id, chosen in answers.items():
         if version_id not in allowed:
@@ -198,7 +200,7 @@ def _require_open(attempt: QuizAttempt) -> None:
 def save_answers(attempt: QuizAttempt, answers: Mapping[int, Iterable[str]]) -> int:
     """Upsert answers of an open attempt; an empty choice clears the saved answer."""
     _require_open(attempt)
-    cleaned = _clean_answers(attempt, answers)
+    cleaned = _clean_answers(attempt, answers, _versions(attempt))
     existing = {answer.version_id: answer for answer in attempt.answers}
     for version_id, chosen in cleaned.items():
         row = existing.get(version_id)
@@ -217,40 +219,45 @@ def submit_attempt(attempt: QuizAttempt, answers: Mapping[int, Iterable[str]] | 
     A replay is the same submission again (double click, second tab, retried request). A
     submission that tries to change answers after grading is refused with a message.
     """
-    cleaned = _clean_answers(attempt, answers or {})
+    versions = _versions(attempt)
+    cleaned = _clean_answers(attempt, answers or {}, versions)
     if attempt.state == AttemptState.SUBMITTED.value:
         return _replay(attempt, cleaned), False
     _require_open(attempt)
+    submitted_at = utcnow()
     claimed = db.session.execute(
         update(QuizAttempt)
         .where(QuizAttempt.id == attempt.id, QuizAttempt.state == AttemptState.OPEN.value)
-        .values(state=AttemptState.SUBMITTED.value, submitted_at=utcnow())
+        .values(state=AttemptState.SUBMITTED.value, submitted_at=submitted_at)
         .execution_options(synchronize_session=False)
     ).rowcount
-    db.session.refresh(attempt)
     if claimed != 1:
+        db.session.refresh(attempt)
         if attempt.state == AttemptState.SUBMITTED.value:
             return _replay(attempt, cleaned), False
         raise ContentChanged("Câu hỏi của học phần vừa được cập nhật. Bạn hãy bắt đầu lượt làm bài mới.")
+    set_committed_value(attempt, "state", AttemptState.SUBMITTED.value)
+    set_committed_value(attempt, "submitted_at", submitted_at)
+    # Merge autosaved answers with the ones in this submission, grade, then write all rows at once.
     existing = {answer.version_id: answer for answer in attempt.answers}
-    for version_id, chosen in cleaned.items():
-        row = existing.get(version_id)
-        if row is None:
-            row = AttemptAnswer(version_id=version_id, chosen=chosen)
-            attempt.answers.append(row)
-            existing[version_id] = row
-        else:
-            row.chosen = chosen
-    versions = _versions(attempt)
+    new_rows = []
     correct = 0
     for item in attempt.items:
         version = versions[item["version_id"]]
         row = existing.get(version.id)
+        chosen = cleaned.get(version.id, row.chosen if row is not None else [])
+        is_correct = get_type(version.type).grade(version.correct, chosen)
         if row is None:
-            row = AttemptAnswer(version_id=version.id, chosen=[])
-            attempt.answers.append(row)
-        row.is_correct = get_type(version.type).grade(version.correct, row.chosen)
-        correct += 1 if row.is_correct else 0
+            new_rows.append(
+                {"attempt_id": attempt.id, "version_id": version.id, "chosen": chosen, "is_correct": is_correct,
+                 "saved_at": submitted_at}
+            )  # fmt: skip
+        else:
+            row.chosen, row.is_correct = chosen, is_correct
+        correct += 1 if is_correct else 0
+    if new_rows:
+        db.session.execute(insert(AttemptAnswer), new_rows)  # one executemany, not a row at a time
+        db.session.expire(attempt, ["answers"])
     attempt.correct_count = correct
     attempt.percent = round(100 * correct / attempt.total) if attempt.total else 0
     attempt.passed = attempt.percent >= attempt.pass_mark

@@ -1,0 +1,1 @@
+"""Benchmarks with their targets. Run by hand: python -m bench.<name> --help."""
