@@ -81,3 +81,43 @@ def test_english_interface_is_available(app, factory):
     client = login_as(app, factory)[0]
     assert client.get("/?lang=en").status_code == 200
     assert 'lang="en"' in client.get("/").text
+
+
+def test_request_id_appears_in_the_error_log(database_url):
+    import io
+
+    from lms import create_app
+
+    app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": database_url})
+    app.add_url_rule("/test-crash-log", "test_crash_log", lambda: 1 / 0)
+    stream = io.StringIO()
+    app.logger.handlers[0].setStream(stream)
+    response = app.test_client().get("/test-crash-log", headers={"X-Request-ID": "req-12345678"})
+    assert response.status_code == 500
+    assert "req-12345678" in response.text
+    assert "[req-12345678]" in stream.getvalue() and "ZeroDivisionError" in stream.getvalue()
+
+
+def test_login_rate_limit_uses_redis_when_configured(database_url, factory):
+    import os
+
+    from lms import create_app
+    from lms.core.extensions import limiter
+    from tests.conftest import Auth, next_phone
+
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    # The limiter is one object shared by every app of this process: put the session app's state back after.
+    saved = dict(limiter.__dict__)
+    try:
+        app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": redis_url})
+        assert type(limiter._storage).__name__ == "RedisStorage"
+        limiter.reset()
+        phone = next_phone()
+        factory.user(phone=phone)
+        auth = Auth(app.test_client())
+        statuses = [auth.login(phone, f"sai-{i}").status_code for i in range(9)]
+        assert statuses[-1] == 429
+        limiter.reset()
+    finally:
+        limiter.__dict__.clear()
+        limiter.__dict__.update(saved)
