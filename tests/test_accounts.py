@@ -72,6 +72,7 @@ def test_bad_inputs_each_get_a_message_and_no_account(app, client):
         ({"password": "123", "password_confirm": "123"}, "ít nhất 8 ký tự"),
         ({"password_confirm": "khac-hoan-toan"}, "không khớp"),
         ({"birth_year": "1800"}, "Năm sinh"),
+        ({"birth_year": "năm bảy lăm"}, "Năm sinh phải là số, ví dụ 1975."),
         ({"email": "khong-phai-email"}, "Địa chỉ thư điện tử không hợp lệ"),
     ]
     for overrides, message in cases:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _
 
 from lms.core.errors import ValidationFailed
 
@@ -23,7 +23,7 @@ def normalize_phone(raw: str) -> str:
     """Return the number as +84XXXXXXXXX or raise ValidationFailed with a Vietnamese message."""
     text = _SEPARATORS_RE.sub("", raw or "")
     if not text:
-        raise ValidationFailed(str(_l("Bạn hãy nhập số điện thoại di động.")), field="phone")
+        raise ValidationFailed(_("Bạn hãy nhập số điện thoại di động."), field="phone")
     if text.startswith("+84"):
         national = "0" + text[3:]
     elif text.startswith("0084"):
@@ -34,22 +34,22 @@ def normalize_phone(raw: str) -> str:
         national = text
     if not national.isdigit():
         raise ValidationFailed(
-            str(_l("Số điện thoại chỉ gồm chữ số (có thể có dấu cách, dấu chấm hoặc +84 ở đầu).")),
+            _("Số điện thoại chỉ gồm chữ số (có thể có dấu cách, dấu chấm hoặc +84 ở đầu)."),
             field="phone",
         )
     if national.startswith("02"):
         raise ValidationFailed(
-            str(_l("Đây là số máy bàn. Bạn hãy nhập số di động (10 chữ số, bắt đầu bằng 03, 05, 07, 08 hoặc 09).")),
+            _("Đây là số máy bàn. Bạn hãy nhập số di động (10 chữ số, bắt đầu bằng 03, 05, 07, 08 hoặc 09)."),
             field="phone",
         )
     if len(national) != 10 or not national.startswith("0"):
         raise ValidationFailed(
-            str(_l("Số di động Việt Nam có 10 chữ số, ví dụ 0912 345 678. Bạn hãy kiểm tra lại.")),
+            _("Số di động Việt Nam có 10 chữ số, ví dụ 0912 345 678. Bạn hãy kiểm tra lại."),
             field="phone",
         )
     if national[1:3] not in MOBILE_PREFIXES:
         raise ValidationFailed(
-            str(_l("Đầu số này không phải đầu số di động Việt Nam. Bạn hãy kiểm tra lại.")),
+            _("Đầu số này không phải đầu số di động Việt Nam. Bạn hãy kiểm tra lại."),
             field="phone",
         )
     return "+84" + national[1:]

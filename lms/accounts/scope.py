@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask import g, has_request_context
+from flask_babel import gettext as _
 from sqlalchemy import Integer, Select, String, bindparam, cast, false, literal, null, or_, select, union_all
 
 from lms.accounts.models import Role, RoleAssignment, User
@@ -119,14 +120,14 @@ def visible_teams(viewer: User, stmt: Select | None = None) -> Select:
 def get_person(viewer: User, user_id: int) -> User:
     person = db.session.scalar(visible_people(viewer).where(User.id == user_id))
     if person is None:
-        raise NotFound("Không tìm thấy người này.")
+        raise NotFound(_("Không tìm thấy người này."))
     return person
 
 
 def get_commune(viewer: User, code: str) -> Commune:
     commune = db.session.scalar(visible_communes(viewer).where(Commune.code == code))
     if commune is None:
-        raise NotFound("Không tìm thấy xã/phường này trong phạm vi bạn quản lý.")
+        raise NotFound(_("Không tìm thấy xã/phường này trong phạm vi bạn quản lý."))
     return commune
 
 
@@ -137,7 +138,7 @@ def get_village(viewer: User, village_id: int) -> Village:
         stmt = stmt.where(_commune_condition(scope, Village.commune_code))
     village = db.session.scalar(stmt)
     if village is None:
-        raise NotFound("Không tìm thấy thôn/tổ dân phố này trong phạm vi bạn quản lý.")
+        raise NotFound(_("Không tìm thấy thôn/tổ dân phố này trong phạm vi bạn quản lý."))
     return village
 
 
@@ -151,5 +152,5 @@ def get_team(viewer: User, team_id: int, manage: bool = False) -> Team:
         stmt = visible_teams(viewer, stmt)
     team = db.session.scalar(stmt)
     if team is None:
-        raise NotFound("Không tìm thấy tổ này trong phạm vi bạn quản lý.")
+        raise NotFound(_("Không tìm thấy tổ này trong phạm vi bạn quản lý."))
     return team

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -37,26 +38,26 @@ def _hash(password: str) -> str:
 
 def validate_full_name(raw: str) -> str:
     if has_control_chars(raw or ""):
-        raise ValidationFailed("Họ và tên có ký tự điều khiển không hợp lệ.", field="full_name")
+        raise ValidationFailed(_("Họ và tên có ký tự điều khiển không hợp lệ."), field="full_name")
     name = clean_line(raw or "")
     if len(name) < 2:
-        raise ValidationFailed("Bạn hãy nhập họ và tên đầy đủ.", field="full_name")
+        raise ValidationFailed(_("Bạn hãy nhập họ và tên đầy đủ."), field="full_name")
     if len(name) > NAME_MAX:
-        raise ValidationFailed(f"Họ và tên dài tối đa {NAME_MAX} ký tự.", field="full_name")
+        raise ValidationFailed(_("Họ và tên dài tối đa %(n)s ký tự.", n=NAME_MAX), field="full_name")
     if not _NAME_RE.match(name):
-        raise ValidationFailed("Họ và tên chỉ gồm chữ cái, dấu cách, dấu gạch nối hoặc dấu nháy.", field="full_name")
+        raise ValidationFailed(_("Họ và tên chỉ gồm chữ cái, dấu cách, dấu gạch nối hoặc dấu nháy."), field="full_name")
     return name
 
 
 def validate_password(password: str, phone: str | None = None) -> None:
     if len(password or "") < PASSWORD_MIN:
-        raise ValidationFailed(f"Mật khẩu cần ít nhất {PASSWORD_MIN} ký tự.", field="password")
+        raise ValidationFailed(_("Mật khẩu cần ít nhất %(n)s ký tự.", n=PASSWORD_MIN), field="password")
     if len(password) > PASSWORD_MAX:
-        raise ValidationFailed(f"Mật khẩu dài tối đa {PASSWORD_MAX} ký tự.", field="password")
+        raise ValidationFailed(_("Mật khẩu dài tối đa %(n)s ký tự.", n=PASSWORD_MAX), field="password")
     if len(set(password)) < 4:
-        raise ValidationFailed("Mật khẩu quá dễ đoán. Bạn hãy dùng nhiều ký tự khác nhau hơn.", field="password")
+        raise ValidationFailed(_("Mật khẩu quá dễ đoán. Bạn hãy dùng nhiều ký tự khác nhau hơn."), field="password")
     if phone and password.strip() in {phone, "0" + phone[3:]}:
-        raise ValidationFailed("Không dùng số điện thoại làm mật khẩu.", field="password")
+        raise ValidationFailed(_("Không dùng số điện thoại làm mật khẩu."), field="password")
 
 
 def validate_birth_year(value: int | None) -> int | None:
@@ -64,7 +65,9 @@ def validate_birth_year(value: int | None) -> int | None:
         return None
     this_year = utcnow().year
     if not (this_year - 110 <= value <= this_year - 6):
-        raise ValidationFailed(f"Năm sinh phải trong khoảng {this_year - 110}–{this_year - 6}.", field="birth_year")
+        raise ValidationFailed(
+            _("Năm sinh phải trong khoảng %(low)s–%(high)s.", low=this_year - 110, high=this_year - 6), field="birth_year"
+        )
     return value
 
 
@@ -73,7 +76,7 @@ def validate_email(raw: str | None) -> str | None:
     if not email:
         return None
     if len(email) > 254 or not _EMAIL_RE.match(email) or has_control_chars(email):
-        raise ValidationFailed("Địa chỉ thư điện tử không hợp lệ.", field="email")
+        raise ValidationFailed(_("Địa chỉ thư điện tử không hợp lệ."), field="email")
     return email
 
 
@@ -82,7 +85,7 @@ def find_commune(code: str | None) -> Commune | None:
         return None
     commune = db.session.get(Commune, code.strip())
     if commune is None:
-        raise ValidationFailed("Không có xã/phường/đặc khu với mã này.", field="commune")
+        raise ValidationFailed(_("Không có xã/phường/đặc khu với mã này."), field="commune")
     return commune
 
 
@@ -103,7 +106,7 @@ def register_user(
 ) -> User:
     """Create an account; raises ValidationFailed naming the field at fault."""
     if not consent:
-        raise ValidationFailed("Bạn cần đọc và đồng ý với thông báo xử lý dữ liệu cá nhân để đăng ký.", field="consent")
+        raise ValidationFailed(_("Bạn cần đọc và đồng ý với thông báo xử lý dữ liệu cá nhân để đăng ký."), field="consent")
     e164 = normalize_phone(phone)
     name = validate_full_name(full_name)
     validate_password(password, e164)
@@ -112,11 +115,11 @@ def register_user(
     commune = find_commune(commune_code)
     if db.session.scalar(select(User.id).where(User.phone == e164)) is not None:
         raise ValidationFailed(
-            "Số điện thoại này đã có tài khoản. Bạn hãy đăng nhập hoặc nhờ cán bộ xã cấp mã đặt lại mật khẩu.",
+            _("Số điện thoại này đã có tài khoản. Bạn hãy đăng nhập hoặc nhờ cán bộ xã cấp mã đặt lại mật khẩu."),
             field="phone",
         )
     if mail and db.session.scalar(select(User.id).where(User.email == mail)) is not None:
-        raise ValidationFailed("Thư điện tử này đã được dùng cho tài khoản khác.", field="email")
+        raise ValidationFailed(_("Thư điện tử này đã được dùng cho tài khoản khác."), field="email")
     user = User(
         phone=e164,
         email=mail,
@@ -132,13 +135,13 @@ def register_user(
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError as exc:
-        raise ValidationFailed("Số điện thoại này đã có tài khoản.", field="phone") from exc
+        raise ValidationFailed(_("Số điện thoại này đã có tài khoản."), field="phone") from exc
     return user
 
 
 def authenticate(raw_phone: str, password: str) -> User:
     """Return the user for these credentials or raise one message that reveals nothing."""
-    message = "Số điện thoại hoặc mật khẩu không đúng."
+    message = _("Số điện thoại hoặc mật khẩu không đúng.")
     try:
         user = find_user_by_phone(raw_phone)
     except ValidationFailed:
@@ -152,14 +155,14 @@ def authenticate(raw_phone: str, password: str) -> User:
     if not check_password_hash(user.password_hash, password or ""):
         raise ValidationFailed(message, field="password")
     if not user.is_active:
-        raise ValidationFailed("Tài khoản này đang bị khóa. Bạn hãy liên hệ cán bộ xã.", field="phone")
+        raise ValidationFailed(_("Tài khoản này đang bị khóa. Bạn hãy liên hệ cán bộ xã."), field="phone")
     user.last_login_at = utcnow()
     return user
 
 
 def change_password(user: User, current: str, new: str) -> None:
     if not check_password_hash(user.password_hash, current or ""):
-        raise ValidationFailed("Mật khẩu hiện tại không đúng.", field="current_password")
+        raise ValidationFailed(_("Mật khẩu hiện tại không đúng."), field="current_password")
     validate_password(new, user.phone)
     user.password_hash = _hash(new)
     user.session_version += 1
@@ -195,7 +198,7 @@ MAX_CODE_ATTEMPTS = 5
 
 
 def reset_password_with_code(raw_phone: str, code: str, new_password: str) -> User:
-    message = "Mã đặt lại không đúng hoặc đã hết hạn. Bạn hãy nhờ cán bộ xã cấp mã mới."
+    message = _("Mã đặt lại không đúng hoặc đã hết hạn. Bạn hãy nhờ cán bộ xã cấp mã mới.")
     user = find_user_by_phone(raw_phone)
     if user is None:
         raise ValidationFailed(message, field="code")
@@ -225,10 +228,10 @@ def assign_role(
     actor: User | None = None,
 ) -> RoleAssignment:
     if role not in (Role.ADMIN, Role.PROVINCE_OFFICIAL, Role.COMMUNE_OFFICIAL):
-        raise ValidationFailed("Vai trò này được gán qua tổ, không gán trực tiếp.", field="role")
+        raise ValidationFailed(_("Vai trò này được gán qua tổ, không gán trực tiếp."), field="role")
     if role == Role.PROVINCE_OFFICIAL:
         if not province_code or db.session.get(Province, province_code) is None:
-            raise ValidationFailed("Không có tỉnh/thành phố với mã này.", field="province")
+            raise ValidationFailed(_("Không có tỉnh/thành phố với mã này."), field="province")
         commune_code = None
     elif role == Role.COMMUNE_OFFICIAL:
         find_commune(commune_code)
@@ -290,9 +293,9 @@ def export_user_data(user: User) -> dict[str, Any]:
 def delete_account(user: User, password: str) -> None:
     """Erase personal data now; keep anonymous learning records for commune statistics."""
     if not check_password_hash(user.password_hash, password or ""):
-        raise ValidationFailed("Mật khẩu không đúng.", field="password")
+        raise ValidationFailed(_("Mật khẩu không đúng."), field="password")
     if user.is_admin:
-        raise Conflict("Quản trị viên cần bàn giao quyền trước khi xóa tài khoản.")
+        raise Conflict(_("Quản trị viên cần bàn giao quyền trước khi xóa tài khoản."))
     now = utcnow()
     user.phone = f"deleted-{user.id}"
     user.email = None
@@ -312,5 +315,5 @@ def delete_account(user: User, password: str) -> None:
 def get_user(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFound("Không tìm thấy tài khoản.")
+        raise NotFound(_("Không tìm thấy tài khoản."))
     return user

@@ -6,6 +6,7 @@ import json
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import or_, select
 
@@ -76,7 +77,7 @@ def register():
         else:
             db.session.commit()
             login_user(user)
-            flash("Đăng ký thành công. Chào mừng bạn đến với Học số cộng đồng!", "success")
+            flash(_("Đăng ký thành công. Chào mừng bạn đến với Học số cộng đồng!"), "success")
             return redirect(url_for("core.home"))
     return render_template("accounts/register.html", form=form), 200 if request.method == "GET" else 422
 
@@ -106,7 +107,7 @@ def logout():
     form = PostForm()
     if form.validate_on_submit():
         logout_user()
-        flash("Bạn đã đăng xuất.", "info")
+        flash(_("Bạn đã đăng xuất."), "info")
     return redirect(url_for("core.home"))
 
 
@@ -125,7 +126,7 @@ def account():
             user.birth_year = services.validate_birth_year(form.birth_year.data)
             email = services.validate_email(form.email.data)
             if email and email != user.email and db.session.scalar(select(User.id).where(User.email == email)):
-                raise ValidationFailed("Thư điện tử này đã được dùng cho tài khoản khác.", field="email")
+                raise ValidationFailed(_("Thư điện tử này đã được dùng cho tài khoản khác."), field="email")
             user.email = email
             commune = services.find_commune(form.commune.data or None)
             user.home_commune_code = commune.code if commune else None
@@ -134,7 +135,7 @@ def account():
             attach_error(form, error)
         else:
             db.session.commit()
-            flash("Đã lưu thông tin của bạn.", "success")
+            flash(_("Đã lưu thông tin của bạn."), "success")
             return redirect(url_for("accounts.account"))
     return render_template("accounts/account.html", form=form, user=user, phone=display_phone(user.phone))
 
@@ -152,7 +153,7 @@ def change_password():
         else:
             db.session.commit()
             login_user(user)  # the new session version keeps this device signed in
-            flash("Đã đổi mật khẩu. Các thiết bị khác đã được đăng xuất.", "success")
+            flash(_("Đã đổi mật khẩu. Các thiết bị khác đã được đăng xuất."), "success")
             return redirect(url_for("accounts.account"))
     return render_template("accounts/password.html", form=form)
 
@@ -165,7 +166,7 @@ def logout_everywhere():
         services.logout_everywhere(current_user._get_current_object())
         db.session.commit()
         logout_user()
-        flash("Bạn đã đăng xuất trên mọi thiết bị.", "info")
+        flash(_("Bạn đã đăng xuất trên mọi thiết bị."), "info")
     return redirect(url_for("accounts.login"))
 
 
@@ -193,7 +194,7 @@ def delete_account():
         else:
             db.session.commit()
             logout_user()
-            flash("Tài khoản và thông tin cá nhân của bạn đã được xóa.", "info")
+            flash(_("Tài khoản và thông tin cá nhân của bạn đã được xóa."), "info")
             return redirect(url_for("core.home"))
     return render_template("accounts/delete.html", form=form)
 
@@ -210,7 +211,7 @@ def reset_password():
             attach_error(form, error)
         else:
             db.session.commit()
-            flash("Đã đặt lại mật khẩu. Bạn hãy đăng nhập bằng mật khẩu mới.", "success")
+            flash(_("Đã đặt lại mật khẩu. Bạn hãy đăng nhập bằng mật khẩu mới."), "success")
             return redirect(url_for("accounts.login"))
     return render_template("accounts/reset.html", form=form)
 
@@ -226,7 +227,7 @@ def people():
     viewer = current_user._get_current_object()
     if not scope_of(viewer).sees_people:
         return render_template(
-            "errors/error.html", code=403, title="Không có quyền truy cập", text="Trang này dành cho cán bộ và tổ trưởng."
+            "errors/error.html", code=403, title=_("Không có quyền truy cập"), text=_("Trang này dành cho cán bộ và tổ trưởng.")
         ), 403
     form = SearchForm(request.args)
     stmt = visible_people(viewer).order_by(User.full_name).limit(200)
@@ -267,8 +268,8 @@ def person_reset_code(user_id: int):
         return render_template(
             "errors/error.html",
             code=403,
-            title="Không có quyền truy cập",
-            text="Chỉ cán bộ xã, cán bộ tỉnh hoặc quản trị viên được cấp mã.",
+            title=_("Không có quyền truy cập"),
+            text=_("Chỉ cán bộ xã, cán bộ tỉnh hoặc quản trị viên được cấp mã."),
         ), 403
     form = PostForm()
     if not form.validate_on_submit():

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 
 from lms.catalog.content import ContentBundle, Problem, load_content
@@ -14,7 +16,7 @@ from lms.catalog.sync import SyncReport, sync_content
 from lms.core.errors import DomainError, NotFound
 from lms.core.extensions import db
 
-AUDIENCE_LABELS = {"citizens": "Người dân", "members": "Thành viên Tổ CNSCĐ", "officials": "Cán bộ xã, tỉnh"}
+AUDIENCE_LABELS = {"citizens": _l("Người dân"), "members": _l("Thành viên Tổ CNSCĐ"), "officials": _l("Cán bộ xã, tỉnh")}
 
 
 class ContentInvalid(DomainError):
@@ -46,7 +48,7 @@ def list_courses() -> list[Course]:
 def get_course(slug: str) -> Course:
     course = db.session.scalar(select(Course).where(Course.slug == slug, Course.is_retired.is_(False)))
     if course is None:
-        raise NotFound("Không tìm thấy khóa học này.")
+        raise NotFound(_("Không tìm thấy khóa học này."))
     return course
 
 
@@ -73,7 +75,7 @@ def get_course_module(course: Course, module_slug: str) -> CourseModule:
         .where(CourseModule.course_id == course.id, Module.slug == module_slug, Module.is_retired.is_(False))
     )
     if row is None:
-        raise NotFound("Không tìm thấy học phần này trong khóa học.")
+        raise NotFound(_("Không tìm thấy học phần này trong khóa học."))
     return row
 
 
@@ -132,8 +134,8 @@ def lesson_key(course_slug: str, module_slug: str, lesson_slug: str) -> LessonKe
     """One query: is this lesson visible in this course, and which content versions does it show."""
     row = db.session.execute(_LESSON_KEY, {"course": course_slug, "module": module_slug, "lesson": lesson_slug}).first()
     if row is None:
-        raise NotFound("Không tìm thấy bài học này.")
+        raise NotFound(_("Không tìm thấy bài học này."))
     course_id, course_audience, lesson_id, lesson_audience, *hashes = row
     if lesson_audience == "members" and course_audience != "members":
-        raise NotFound("Không tìm thấy bài học này.")
+        raise NotFound(_("Không tìm thấy bài học này."))
     return LessonKey(course_id, lesson_id, tuple(hashes))

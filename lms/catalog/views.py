@@ -7,6 +7,7 @@ from collections import OrderedDict
 
 from flask import Blueprint, abort, redirect, render_template, request, send_from_directory, session, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -115,7 +116,7 @@ def _render_lesson(slug: str, module_slug: str, lesson_slug: str, user, csrf_tok
     course, course_module, lessons = lesson_context(slug, module_slug)
     index = next((i for i, item in enumerate(lessons) if item.slug == lesson_slug), None)
     if index is None:
-        raise NotFound("Không tìm thấy bài học này.")
+        raise NotFound(_("Không tìm thấy bài học này."))
     current = lessons[index]
     return render_template(
         "catalog/lesson.html",
@@ -138,7 +139,7 @@ def lesson_anywhere(module_slug: str, lesson_slug: str):
 
     courses = services.courses_containing(module_slug)
     if not courses:
-        raise NotFound("Không tìm thấy bài học này.")
+        raise NotFound(_("Không tìm thấy bài học này."))
     course = preferred_course(_viewer(), courses)
     return redirect(url_for("catalog.lesson", slug=course.slug, module_slug=module_slug, lesson_slug=lesson_slug))
 

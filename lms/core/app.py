@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from flask import Flask, g, has_request_context, request, session
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from lms.core.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -41,7 +42,8 @@ def register_extensions(app: Flask) -> None:
 
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
-    login_manager.login_message = "Bạn hãy đăng nhập để tiếp tục."
+    login_manager.login_message = _l("Bạn hãy đăng nhập để tiếp tục.")
+    login_manager.localize_callback = str  # the lazy message is translated when flashed
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
@@ -12,7 +13,11 @@ log = logging.getLogger(__name__)
 
 
 class DomainError(Exception):
-    """Base of every error a service raises on purpose; views turn it into a message."""
+    """Base of every error a service raises on purpose; views turn it into a message.
+
+    The message is already translated: services raise with gettext(...), which in a request
+    uses the visitor's language and outside one (commands, tests) the Vietnamese source text.
+    """
 
     status_code = 400
 
@@ -64,7 +69,7 @@ def register_errorhandlers(app: Flask) -> None:
     def handle_http(error: HTTPException):
         code = error.code or 500
         if code == 400 and getattr(error, "description", "").startswith("The CSRF"):
-            return render_error(400, str(_l("Phiên làm việc của biểu mẫu đã hết hạn. Bạn hãy tải lại trang rồi gửi lại.")))
+            return render_error(400, _("Phiên làm việc của biểu mẫu đã hết hạn. Bạn hãy tải lại trang rồi gửi lại."))
         return render_error(code)
 
     def handle_domain(error: DomainError):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field
+from wtforms import Field, IntegerField
 
 from lms.core.errors import ValidationFailed
+
+# For Length(max=..., message=TOO_LONG): WTForms has no Vietnamese messages of its own.
+TOO_LONG = _l("Bạn hãy nhập tối đa %(max)d ký tự.")
 
 
 class PostForm(FlaskForm):
@@ -24,3 +28,17 @@ def attach_error(form: FlaskForm, error: ValidationFailed, default_field: str | 
 
 def strip_filter(value):
     return value.strip() if isinstance(value, str) else value
+
+
+class YearField(IntegerField):
+    """An integer field whose "not a number" message is ours (and so translated)."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        try:
+            self.data = int(valuelist[0].strip())
+        except ValueError as error:
+            self.data = None
+            raise ValueError(str(_l("Năm sinh phải là số, ví dụ 1975."))) from error

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -210,7 +211,7 @@ def course_overview(user: User | None, course: Course) -> CourseOverview:
 def module_overview(user: User | None, course: Course, module: Module, lessons: list[Lesson]) -> ModuleProgress:
     row = db.session.scalar(select(CourseModule).where(CourseModule.course_id == course.id, CourseModule.module_id == module.id))
     if row is None:
-        raise NotFound("Không tìm thấy học phần này trong khóa học.")
+        raise NotFound(_("Không tìm thấy học phần này trong khóa học."))
     completed = user is not None and db.session.scalar(
         select(ModuleCompletion.id).where(
             ModuleCompletion.user_id == user.id, ModuleCompletion.course_id == course.id, ModuleCompletion.module_id == module.id
@@ -240,7 +241,7 @@ def is_lesson_read(user: User | None, lesson_id: int) -> bool:
 def mark_lesson_read(user: User, course: Course, lesson: Lesson) -> LessonProgress:
     """Record that the learner read to the end and confirmed; idempotent."""
     if lesson.is_retired or lesson.audience not in audiences_for(course):
-        raise NotFound("Không tìm thấy bài học này.")
+        raise NotFound(_("Không tìm thấy bài học này."))
     enrollment = enroll(user, course)
     enrollment.last_activity_at = utcnow()
     progress = db.session.scalar(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from lms.catalog import services as catalog
@@ -32,7 +33,7 @@ def enroll(slug: str):
     if PostForm().validate_on_submit():
         services.enroll(current_user._get_current_object(), course)
         db.session.commit()
-        flash(f"Bạn đã ghi danh khóa học “{course.title}”.", "success")
+        flash(_("Bạn đã ghi danh khóa học “%(title)s”.", title=course.title), "success")
     return redirect(url_for("catalog.course", slug=course.slug))
 
 
@@ -42,7 +43,7 @@ def lesson_done(slug: str, module_slug: str, lesson_slug: str):
     course, course_module, lessons = lesson_context(slug, module_slug)
     index = next((i for i, item in enumerate(lessons) if item.slug == lesson_slug), None)
     if index is None:
-        raise NotFound("Không tìm thấy bài học này.")
+        raise NotFound(_("Không tìm thấy bài học này."))
     if not PostForm().validate_on_submit():
         return redirect(url_for("catalog.lesson", slug=slug, module_slug=module_slug, lesson_slug=lesson_slug))
     user = current_user._get_current_object()
@@ -50,7 +51,7 @@ def lesson_done(slug: str, module_slug: str, lesson_slug: str):
     db.session.commit()
     if index + 1 < len(lessons):
         following = lessons[index + 1]
-        flash("Đã ghi nhận bạn học xong bài này.", "success")
+        flash(_("Đã ghi nhận bạn học xong bài này."), "success")
         return redirect(url_for("catalog.lesson", slug=slug, module_slug=module_slug, lesson_slug=following.slug))
-    flash("Bạn đã học xong các bài của học phần. Hãy làm bài kiểm tra!", "success")
+    flash(_("Bạn đã học xong các bài của học phần. Hãy làm bài kiểm tra!"), "success")
     return redirect(url_for("quizzes.landing", slug=slug, module_slug=module_slug))

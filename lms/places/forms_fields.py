@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms import SelectField, SubmitField
 
@@ -10,13 +12,13 @@ from lms.places.models import Commune, Province
 
 
 class CommunePickerMixin:
-    province = SelectField("Tỉnh/thành phố", choices=[], validate_choice=False)
-    commune = SelectField("Xã/phường/đặc khu", choices=[], validate_choice=False)
-    pick_province = SubmitField("Chọn tỉnh này")
+    province = SelectField(_l("Tỉnh/thành phố"), choices=[], validate_choice=False)
+    commune = SelectField(_l("Xã/phường/đặc khu"), choices=[], validate_choice=False)
+    pick_province = SubmitField(_l("Chọn tỉnh này"))
 
     def fill_place_choices(self, default_commune: Commune | None = None) -> None:
         provinces = db.session.execute(select(Province.code, Province.name).order_by(Province.name)).all()
-        self.province.choices = [("", "— Chọn tỉnh/thành phố —")] + [(c, n) for c, n in provinces]
+        self.province.choices = [("", _("— Chọn tỉnh/thành phố —"))] + [(c, n) for c, n in provinces]
         if not self.province.data and default_commune is not None:
             self.province.data = default_commune.province_code
             self.commune.data = self.commune.data or default_commune.code
@@ -25,7 +27,7 @@ class CommunePickerMixin:
             commune = db.session.get(Commune, self.commune.data)
             if commune:
                 self.province.data = commune.province_code
-        choices = [("", "— Chọn xã/phường/đặc khu —")]
+        choices = [("", _("— Chọn xã/phường/đặc khu —"))]
         if self.province.data:
             rows = db.session.execute(
                 select(Commune.code, Commune.name).where(Commune.province_code == self.province.data).order_by(Commune.search_key)

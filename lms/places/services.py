@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, literal, select
 
 from lms.accounts.models import User
@@ -120,10 +121,10 @@ def _name_taken(names_stmt, name: str) -> bool:
 
 def _clean_place_name(raw: str, field: str) -> str:
     if has_control_chars(raw or ""):
-        raise ValidationFailed("Tên có ký tự không hợp lệ.", field=field)
+        raise ValidationFailed(_("Tên có ký tự không hợp lệ."), field=field)
     name = clean_line(raw or "")
     if not 1 <= len(name) <= 80:
-        raise ValidationFailed("Tên cần từ 1 đến 80 ký tự.", field=field)
+        raise ValidationFailed(_("Tên cần từ 1 đến 80 ký tự."), field=field)
     return name
 
 
@@ -131,9 +132,9 @@ def create_village(actor: User, commune_code: str, name: str, kind: str) -> Vill
     commune = get_commune(actor, commune_code)
     name = _clean_place_name(name, "name")
     if kind not in {k.value for k in VillageKind}:
-        raise ValidationFailed("Loại thôn/tổ dân phố không hợp lệ.", field="kind")
+        raise ValidationFailed(_("Loại thôn/tổ dân phố không hợp lệ."), field="kind")
     if _name_taken(select(Village.name).where(Village.commune_code == commune.code), name):
-        raise ValidationFailed("Xã này đã có thôn/tổ dân phố cùng tên.", field="name")
+        raise ValidationFailed(_("Xã này đã có thôn/tổ dân phố cùng tên."), field="name")
     village = Village(commune_code=commune.code, name=name, kind=kind, created_by_id=actor.id)
     db.session.add(village)
     db.session.flush()
@@ -145,7 +146,7 @@ def create_team(actor: User, village_id: int, name: str) -> Team:
     village = get_village(actor, village_id)
     name = _clean_place_name(name, "name")
     if _name_taken(select(Team.name).where(Team.village_id == village.id), name):
-        raise ValidationFailed("Thôn này đã có tổ cùng tên.", field="name")
+        raise ValidationFailed(_("Thôn này đã có tổ cùng tên."), field="name")
     team = Team(village_id=village.id, commune_code=village.commune_code, name=name)
     db.session.add(team)
     db.session.flush()
@@ -158,14 +159,17 @@ def add_member(actor: User, team_id: int, raw_phone: str, is_leader: bool = Fals
     person = find_user_by_phone(raw_phone)
     if person is None:
         raise ValidationFailed(
-            "Chưa có tài khoản với số này. Người đó cần đăng ký trước (hoặc được tổ viên đăng ký giúp).",
+            _("Chưa có tài khoản với số này. Người đó cần đăng ký trước (hoặc được tổ viên đăng ký giúp)."),
             field="phone",
         )
     existing = db.session.scalar(
         select(TeamMembership).where(TeamMembership.team_id == team.id, TeamMembership.user_id == person.id)
     )
     if existing is not None:
-        raise ValidationFailed(f"{person.full_name} ({display_phone(person.phone)}) đã là thành viên của tổ này.", field="phone")
+        raise ValidationFailed(
+            _("%(name)s (%(phone)s) đã là thành viên của tổ này.", name=person.full_name, phone=display_phone(person.phone)),
+            field="phone",
+        )
     membership = TeamMembership(team_id=team.id, user_id=person.id, is_leader=is_leader, added_by_id=actor.id)
     db.session.add(membership)
     db.session.flush()
@@ -179,7 +183,7 @@ def set_leader(actor: User, team_id: int, user_id: int, is_leader: bool) -> None
         select(TeamMembership).where(TeamMembership.team_id == team.id, TeamMembership.user_id == user_id)
     )
     if membership is None:
-        raise ValidationFailed("Người này không thuộc tổ.")
+        raise ValidationFailed(_("Người này không thuộc tổ."))
     membership.is_leader = is_leader
     audit.record(actor.id, "team.set_leader", "team", team.id, user=user_id, leader=is_leader)
 
@@ -190,7 +194,7 @@ def remove_member(actor: User, team_id: int, user_id: int) -> None:
         delete(TeamMembership).where(TeamMembership.team_id == team.id, TeamMembership.user_id == user_id)
     )
     if result.rowcount == 0:
-        raise ValidationFailed("Người này không thuộc tổ.")
+        raise ValidationFailed(_("Người này không thuộc tổ."))
     audit.record(actor.id, "team.remove_member", "team", team.id, user=user_id)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -34,7 +35,7 @@ def api_communes():
 def _viewer():
     viewer = current_user._get_current_object()
     if not scope_of(viewer).sees_people:
-        raise NotFound("Trang này dành cho cán bộ và tổ trưởng.")
+        raise NotFound(_("Trang này dành cho cán bộ và tổ trưởng."))
     return viewer
 
 
@@ -68,7 +69,7 @@ def commune(code: str):
             attach_error(form, error)
         else:
             db.session.commit()
-            flash(f"Đã thêm {village.kind} {village.name}.", "success")
+            flash(_("Đã thêm %(kind)s %(name)s.", kind=village.kind, name=village.name), "success")
             return redirect(url_for("places.commune", code=commune.code))
         commune = get_commune(viewer, code)
     villages = (
@@ -92,7 +93,7 @@ def village(village_id: int):
             village = get_village(viewer, village_id)
         else:
             db.session.commit()
-            flash(f"Đã thêm {team.name}.", "success")
+            flash(_("Đã thêm %(name)s.", name=team.name), "success")
             return redirect(url_for("places.team", team_id=team.id))
     return render_template("places/village.html", village=village, form=form)
 
@@ -116,7 +117,7 @@ def team(team_id: int):
             else:
                 name = membership.user.full_name
                 db.session.commit()
-                flash(f"Đã thêm {name} vào tổ.", "success")
+                flash(_("Đã thêm %(name)s vào tổ.", name=name), "success")
                 return redirect(url_for("places.team", team_id=team_id))
     roster = services.team_roster(team)
     return render_template(
@@ -145,11 +146,11 @@ def member_action(team_id: int, user_id: int, action: str):
         elif action == "remove":
             services.remove_member(viewer, team_id, user_id)
         else:
-            raise NotFound("Không có thao tác này.")
+            raise NotFound(_("Không có thao tác này."))
     except ValidationFailed as error:
         db.session.rollback()
         flash(error.message, "error")
     else:
         db.session.commit()
-        flash("Đã cập nhật tổ.", "success")
+        flash(_("Đã cập nhật tổ."), "success")
     return redirect(url_for("places.team", team_id=team_id))

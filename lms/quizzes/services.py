@@ -17,6 +17,9 @@ import secrets
 from collections.abc import Iterable, Mapping
 from datetime import UTC, timedelta
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -98,11 +101,15 @@ def start_attempt(user: User, course: Course, module: Module) -> QuizAttempt:
     remaining = cooldown_remaining(user, course, module)
     if remaining is not None:
         minutes = max(1, round(remaining.total_seconds() / 60))
-        raise ValidationFailed(f"Bạn có thể làm lại sau khoảng {minutes} phút nữa.")
+        raise ValidationFailed(
+            ngettext(
+                "Bạn có thể làm lại sau khoảng %(num)s phút nữa.", "Bạn có thể làm lại sau khoảng %(num)s phút nữa.", minutes
+            )
+        )
     bank = _bank(course, module)
     count = min(course.questions_per_attempt, len(bank))
     if count == 0:
-        raise NotFound("Học phần này chưa có câu hỏi.")
+        raise NotFound(_("Học phần này chưa có câu hỏi."))
     seed = secrets.randbits(31)
     rng = random.Random(seed)  # noqa: S311 (shuffling, not security)
     drawn = rng.sample(bank, count)
@@ -133,7 +140,7 @@ def get_attempt(user: User, attempt_id: int) -> QuizAttempt:
     """An attempt of this user; anyone else's is reported as not found."""
     attempt = db.session.get(QuizAttempt, attempt_id)
     if attempt is None or attempt.user_id != user.id:
-        raise NotFound("Không tìm thấy lượt làm bài này.")
+        raise NotFound(_("Không tìm thấy lượt làm bài này."))
     return attempt
 
 
@@ -179,22 +186,22 @@ def _clean_answers(
     cleaned: dict[int, list[str]] = {}
     for version_id, chosen in answers.items():
         if version_id not in allowed:
-            raise ValidationFailed("Có câu trả lời cho câu hỏi không thuộc lượt làm bài này.")
+            raise ValidationFailed(_("Có câu trả lời cho câu hỏi không thuộc lượt làm bài này."))
         chosen = sorted({str(c) for c in chosen})
         unknown = [c for c in chosen if c not in allowed[version_id]]
         if unknown:
-            raise ValidationFailed("Có lựa chọn không tồn tại trong câu hỏi.")
+            raise ValidationFailed(_("Có lựa chọn không tồn tại trong câu hỏi."))
         if get_type(versions[version_id].type).input_kind == "radio" and len(chosen) > 1:
-            raise ValidationFailed("Câu hỏi này chỉ được chọn một đáp án.")
+            raise ValidationFailed(_("Câu hỏi này chỉ được chọn một đáp án."))
         cleaned[version_id] = chosen
     return cleaned
 
 
 def _require_open(attempt: QuizAttempt) -> None:
     if attempt.state == AttemptState.SUBMITTED.value:
-        raise Conflict("Lượt làm bài này đã nộp. Bạn có thể xem kết quả hoặc làm lượt mới.")
+        raise Conflict(_("Lượt làm bài này đã nộp. Bạn có thể xem kết quả hoặc làm lượt mới."))
     if attempt.state == AttemptState.EXPIRED.value or not _is_current(attempt):
-        raise ContentChanged("Câu hỏi của học phần vừa được cập nhật. Bạn hãy bắt đầu lượt làm bài mới.")
+        raise ContentChanged(_("Câu hỏi của học phần vừa được cập nhật. Bạn hãy bắt đầu lượt làm bài mới."))
 
 
 def save_answers(attempt: QuizAttempt, answers: Mapping[int, Iterable[str]]) -> int:
@@ -235,7 +242,7 @@ def submit_attempt(attempt: QuizAttempt, answers: Mapping[int, Iterable[str]] | 
         db.session.refresh(attempt)
         if attempt.state == AttemptState.SUBMITTED.value:
             return _replay(attempt, cleaned), False
-        raise ContentChanged("Câu hỏi của học phần vừa được cập nhật. Bạn hãy bắt đầu lượt làm bài mới.")
+        raise ContentChanged(_("Câu hỏi của học phần vừa được cập nhật. Bạn hãy bắt đầu lượt làm bài mới."))
     set_committed_value(attempt, "state", AttemptState.SUBMITTED.value)
     set_committed_value(attempt, "submitted_at", submitted_at)
     # Merge autosaved answers with the ones in this submission, grade, then write all rows at once.
@@ -271,7 +278,7 @@ def submit_attempt(attempt: QuizAttempt, answers: Mapping[int, Iterable[str]] | 
     return attempt, True
 
 
-ALREADY_SUBMITTED = "Lượt làm bài này đã nộp; câu trả lời gửi sau không được tính. Bạn có thể làm lượt mới."
+ALREADY_SUBMITTED = _l("Lượt làm bài này đã nộp; câu trả lời gửi sau không được tính. Bạn có thể làm lượt mới.")
 
 
 class AlreadySubmitted(Conflict):
@@ -281,14 +288,14 @@ class AlreadySubmitted(Conflict):
 def _replay(attempt: QuizAttempt, cleaned: dict[int, list[str]]) -> QuizAttempt:
     stored = {answer.version_id: answer.chosen for answer in attempt.answers}
     if any(stored.get(version_id, []) != chosen for version_id, chosen in cleaned.items()):
-        raise AlreadySubmitted(ALREADY_SUBMITTED)
+        raise AlreadySubmitted(str(ALREADY_SUBMITTED))
     return attempt
 
 
 def result_view(attempt: QuizAttempt) -> list[dict]:
     """After submission only: each question with the learner's answer, the correct one and why."""
     if attempt.state != AttemptState.SUBMITTED.value:
-        raise Conflict("Lượt làm bài này chưa nộp.")
+        raise Conflict(_("Lượt làm bài này chưa nộp."))
     versions = _versions(attempt)
     saved = {answer.version_id: answer for answer in attempt.answers}
     view = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from lms.catalog import services as catalog
@@ -83,7 +84,7 @@ def attempt(attempt_id: int):
                 run_with_retry(db.session, work)
                 return redirect(url_for("quizzes.result", attempt_id=attempt_id_))
             run_with_retry(db.session, lambda: services.save_answers(attempt, answers))
-            flash("Đã lưu câu trả lời. Bạn có thể làm tiếp hoặc nộp bài.", "success")
+            flash(_("Đã lưu câu trả lời. Bạn có thể làm tiếp hoặc nộp bài."), "success")
             return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
         except services.AlreadySubmitted as exc:
             db.session.rollback()
@@ -116,11 +117,11 @@ def autosave(attempt_id: int):
     payload = request.get_json(silent=True) or {}
     raw = payload.get("answers")
     if not isinstance(raw, dict):
-        return jsonify(error="Dữ liệu gửi lên không hợp lệ."), 400
+        return jsonify(error=_("Dữ liệu gửi lên không hợp lệ.")), 400
     try:
         answers = {int(k): v if isinstance(v, list) else [v] for k, v in raw.items()}
     except (TypeError, ValueError):
-        return jsonify(error="Dữ liệu gửi lên không hợp lệ."), 400
+        return jsonify(error=_("Dữ liệu gửi lên không hợp lệ.")), 400
     try:
         saved = run_with_retry(db.session, lambda: services.save_answers(attempt, answers))
     except ValidationFailed as exc:

@@ -3,6 +3,16 @@
   "use strict";
   document.documentElement.classList.add("js");
 
+  /* Texts come translated from the page (data-text-* attributes); the Vietnamese source
+     text is the fallback. "{name}" marks where a value goes. */
+  function text(el, key, fallback, values) {
+    var template = (el && el.getAttribute("data-text-" + key)) || fallback;
+    Object.keys(values || {}).forEach(function (name) {
+      template = template.split("{" + name + "}").join(String(values[name]));
+    });
+    return template;
+  }
+
   function initCommunePicker(root) {
     var box = root.querySelector(".picker-search");
     var input = root.querySelector("#commune-search");
@@ -25,7 +35,7 @@
       }
       commune.value = item.code;
       list.textContent = "";
-      status.textContent = "Đã chọn: " + item.name + ", " + item.province;
+      status.textContent = text(root, "chosen", "Đã chọn: {place}", { place: item.name + ", " + item.province });
       commune.focus();
     }
 
@@ -38,7 +48,10 @@
         .then(function (r) { return r.ok ? r.json() : { results: [] }; })
         .then(function (data) {
           if (mine !== seq) return;
-          status.textContent = data.results.length ? data.results.length + " kết quả" : "Không tìm thấy. Bạn hãy thử cách viết khác.";
+          var n = data.results.length;
+          status.textContent = n
+            ? text(root, n === 1 ? "results-one" : "results-many", "{n} kết quả", { n: n })
+            : text(root, "none", "Không tìm thấy. Bạn hãy thử cách viết khác.");
           data.results.forEach(function (item) {
             var li = document.createElement("li");
             var b = document.createElement("button");
@@ -49,7 +62,7 @@
             list.appendChild(li);
           });
         })
-        .catch(function () { status.textContent = "Không tải được danh sách. Bạn hãy chọn tỉnh rồi chọn xã ở dưới."; });
+        .catch(function () { status.textContent = text(root, "failed", "Không tải được danh sách. Bạn hãy chọn tỉnh rồi chọn xã ở dưới."); });
     }
 
     input.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(search, 250); });
@@ -95,7 +108,7 @@
       var sets = form.querySelectorAll("fieldset.question");
       var n = 0;
       Array.prototype.forEach.call(sets, function (f) { if (chosen(f.getAttribute("data-version")).length) n++; });
-      if (status) status.textContent = "Đã trả lời " + n + "/" + sets.length + " câu.";
+      if (status) status.textContent = text(form, "answered", "Đã trả lời {a}/{n} câu.", { a: n, n: sets.length });
     }
     function showOffline(on) { if (notice) notice.hidden = !on; }
     function flush() {
