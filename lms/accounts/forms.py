@@ -83,12 +83,9 @@ class ProfileForm(CommunePickerMixin, FlaskForm):
     submit = SubmitField(_l("Lưu thay đổi"))
 
 
-class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField(
-        _l("Mật khẩu hiện tại"),
-        validators=[InputRequired(_l("Bạn hãy nhập mật khẩu hiện tại."))],
-        render_kw={"autocomplete": "current-password"},
-    )
+class NewPasswordMixin:
+    """A new password typed twice (change and reset forms)."""
+
     password = PasswordField(
         _l("Mật khẩu mới (ít nhất 8 ký tự)"),
         validators=[InputRequired(_l("Bạn hãy nhập mật khẩu mới."))],
@@ -99,12 +96,20 @@ class ChangePasswordForm(FlaskForm):
         validators=[InputRequired(_l("Bạn hãy nhập lại mật khẩu mới."))],
         render_kw={"autocomplete": "new-password"},
     )
-    submit = SubmitField(_l("Đổi mật khẩu"))
 
     validate_password_confirm = RegisterForm.validate_password_confirm
 
 
-class ResetForm(FlaskForm):
+class ChangePasswordForm(NewPasswordMixin, FlaskForm):
+    current_password = PasswordField(
+        _l("Mật khẩu hiện tại"),
+        validators=[InputRequired(_l("Bạn hãy nhập mật khẩu hiện tại."))],
+        render_kw={"autocomplete": "current-password"},
+    )
+    submit = SubmitField(_l("Đổi mật khẩu"))
+
+
+class ResetForm(NewPasswordMixin, FlaskForm):
     phone = TelField(
         _l("Số điện thoại di động"),
         filters=[strip_filter],
@@ -117,19 +122,7 @@ class ResetForm(FlaskForm):
         validators=[InputRequired(_l("Bạn hãy nhập mã đặt lại.")), Length(max=20, message=TOO_LONG)],
         render_kw={"inputmode": "numeric", "autocomplete": "one-time-code"},
     )
-    password = PasswordField(
-        _l("Mật khẩu mới (ít nhất 8 ký tự)"),
-        validators=[InputRequired(_l("Bạn hãy nhập mật khẩu mới."))],
-        render_kw={"autocomplete": "new-password"},
-    )
-    password_confirm = PasswordField(
-        _l("Nhập lại mật khẩu mới"),
-        validators=[InputRequired(_l("Bạn hãy nhập lại mật khẩu mới."))],
-        render_kw={"autocomplete": "new-password"},
-    )
     submit = SubmitField(_l("Đặt lại mật khẩu"))
-
-    validate_password_confirm = RegisterForm.validate_password_confirm
 
 
 class DeleteAccountForm(FlaskForm):
