@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,7 +39,9 @@ def sync_from_disk(root: Path | None = None) -> SyncReport:
     bundle, problems = check_content(root)
     if problems:
         raise ContentInvalid(problems)
-    return sync_content(bundle)
+    report = sync_content(bundle)
+    forget_lesson_keys()
+    return report
 
 
 def list_courses() -> list[Course]:
@@ -130,8 +133,32 @@ _LESSON_KEY = (
 )  # fmt: skip
 
 
+LESSON_KEY_SECONDS = 5.0
+_lesson_keys: dict[tuple[str, str, str], tuple[float, LessonKey]] = {}
+
+
+def forget_lesson_keys() -> None:
+    _lesson_keys.clear()
+
+
 def lesson_key(course_slug: str, module_slug: str, lesson_slug: str) -> LessonKey:
-    """One query: is this lesson visible in this course, and which content versions does it show."""
+    """Is this lesson visible in this course, and which content versions does it show.
+
+    Remembered for a few seconds per process: content changes only with content-sync,
+    and a public lesson page then needs no database round trip at all."""
+    wanted = (course_slug, module_slug, lesson_slug)
+    now = time.monotonic()
+    known = _lesson_keys.get(wanted)
+    if known is not None and known[0] > now:
+        return known[1]
+    key = _load_lesson_key(course_slug, module_slug, lesson_slug)
+    if len(_lesson_keys) > 4096:
+        _lesson_keys.clear()
+    _lesson_keys[wanted] = (now + LESSON_KEY_SECONDS, key)
+    return key
+
+
+def _load_lesson_key(course_slug: str, module_slug: str, lesson_slug: str) -> LessonKey:
     row = db.session.execute(_LESSON_KEY, {"course": course_slug, "module": module_slug, "lesson": lesson_slug}).first()
     if row is None:
         raise NotFound(_("Không tìm thấy bài học này."))
