@@ -108,6 +108,27 @@ def content_changes(app):
 
 
 @pytest.fixture
+def make_app(database_url):
+    """Build extra apps (other config) on the test database; their engines are closed and the
+    shared limiter is given back to the session app afterwards."""
+    made = []
+    saved_limiter = dict(limiter.__dict__)
+
+    def build(**config):
+        extra = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": database_url, **config})
+        made.append(extra)
+        return extra
+
+    yield build
+    for extra in made:
+        with extra.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    limiter.__dict__.clear()
+    limiter.__dict__.update(saved_limiter)
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

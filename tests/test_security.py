@@ -34,10 +34,8 @@ def test_404_page_is_vietnamese_and_json_for_api(client):
     assert api.status_code == 404 and api.get_json()["status"] == 404
 
 
-def test_500_page_hides_the_stack_trace(database_url):
-    from lms import create_app
-
-    app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": database_url})
+def test_500_page_hides_the_stack_trace(make_app):
+    app = make_app()
     app.add_url_rule("/test-crash", "test_crash", lambda: 1 / 0)
     app.add_url_rule("/test-413", "test_413", lambda: abort(413))
     client = app.test_client()
@@ -83,12 +81,10 @@ def test_english_interface_is_available(app, factory):
     assert 'lang="en"' in client.get("/").text
 
 
-def test_request_id_appears_in_the_error_log(database_url):
+def test_request_id_appears_in_the_error_log(make_app):
     import io
 
-    from lms import create_app
-
-    app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": database_url})
+    app = make_app()
     app.add_url_rule("/test-crash-log", "test_crash_log", lambda: 1 / 0)
     stream = io.StringIO()
     app.logger.handlers[0].setStream(stream)
@@ -98,26 +94,19 @@ def test_request_id_appears_in_the_error_log(database_url):
     assert "[req-12345678]" in stream.getvalue() and "ZeroDivisionError" in stream.getvalue()
 
 
-def test_login_rate_limit_uses_redis_when_configured(database_url, factory):
+def test_login_rate_limit_uses_redis_when_configured(make_app, factory):
     import os
 
-    from lms import create_app
     from lms.core.extensions import limiter
     from tests.conftest import Auth, next_phone
 
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-    # The limiter is one object shared by every app of this process: put the session app's state back after.
-    saved = dict(limiter.__dict__)
-    try:
-        app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": redis_url})
-        assert type(limiter._storage).__name__ == "RedisStorage"
-        limiter.reset()
-        phone = next_phone()
-        factory.user(phone=phone)
-        auth = Auth(app.test_client())
-        statuses = [auth.login(phone, f"sai-{i}").status_code for i in range(9)]
-        assert statuses[-1] == 429
-        limiter.reset()
-    finally:
-        limiter.__dict__.clear()
-        limiter.__dict__.update(saved)
+    app = make_app(REDIS_URL=redis_url)
+    assert type(limiter._storage).__name__ == "RedisStorage"
+    limiter.reset()
+    phone = next_phone()
+    factory.user(phone=phone)
+    auth = Auth(app.test_client())
+    statuses = [auth.login(phone, f"sai-{i}").status_code for i in range(9)]
+    assert statuses[-1] == 429
+    limiter.reset()

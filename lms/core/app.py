@@ -66,12 +66,13 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from lms.accounts.views import bp as accounts_bp
     from lms.catalog.views import bp as catalog_bp
+    from lms.certificates.views import bp as certificates_bp
     from lms.core.views import bp as core_bp
     from lms.learning.views import bp as learning_bp
     from lms.places.views import bp as places_bp
     from lms.quizzes.views import bp as quizzes_bp
 
-    for blueprint in (core_bp, accounts_bp, places_bp, catalog_bp, learning_bp, quizzes_bp):
+    for blueprint in (core_bp, accounts_bp, places_bp, catalog_bp, learning_bp, quizzes_bp, certificates_bp):
         app.register_blueprint(blueprint)
 
 
@@ -107,6 +108,7 @@ def register_hooks(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     import lms.catalog.cli  # noqa: F401  (adds content-check and content-sync to the group)
+    import lms.certificates.cli  # noqa: F401  (adds cert-verify, cert-keygen, cert-worker, cert-render)
     from lms.core.cli import lms_cli
 
     app.cli.add_command(lms_cli)

@@ -51,6 +51,14 @@ def _sync_content() -> None:
     click.echo("Nội dung: " + "; ".join(report.lines()))
 
 
+def _ensure_certificate_key() -> None:
+    from lms.certificates.keyring import ensure_signing_key
+
+    path, created = ensure_signing_key()
+    if created:
+        click.echo(f"Khóa ký giấy chứng nhận: đã tạo {path} (hãy sao lưu, không đưa vào kho mã).")
+
+
 def _create_user(
     phone: str,
     name: str,
@@ -102,6 +110,7 @@ def init_command(admin_phone, admin_password, admin_name, places_file) -> None:
         provinces, communes = _import_places(places_file)
         click.echo(f"Địa giới: {provinces} tỉnh/thành phố, {communes} xã/phường/đặc khu.")
         _sync_content()
+        _ensure_certificate_key()
         if admin_phone:
             user, password = _create_user(admin_phone, admin_name, admin_password, "admin", None, None)
             db.session.commit()
@@ -166,6 +175,7 @@ def demo_command() -> None:
         if not db.session.scalar(select(func.count()).select_from(Commune)):
             _import_places(None)
         _sync_content()
+        _ensure_certificate_key()
         accounts = [
             ("0900000001", "Quản Trị Viên", "admin", None, None),
             ("0900000002", "Nguyễn Văn Bình", "commune_official", None, DEMO_COMMUNE),

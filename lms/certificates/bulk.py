@@ -1,0 +1,66 @@
+"""Bulk downloads for officials: one streamed ZIP, and print-ready PDFs of several certificates."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Iterator
+
+from lms.certificates import storage
+from lms.certificates.models import Certificate
+from lms.certificates.render import merge_pdfs
+from lms.certificates.storage import Snapshot
+from lms.core.text import fold
+
+_UNSAFE = re.compile(r"[^a-z0-9]+")
+
+
+def file_name(certificate: Certificate | Snapshot) -> str:
+    """ASCII only, whatever the name holds: nguyen-van-an_7KQ2-M9XD-3FTA.pdf"""
+    slug = _UNSAFE.sub("-", fold(certificate.printed_name)).strip("-")[:60].strip("-") or "chung-nhan"
+    return f"{slug}_{certificate.display_code}.pdf"
+
+
+class _Sink:
+    """A write-only stream whose bytes the generator hands out as they are produced."""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self.chunks.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def take(self) -> bytes:
+        data = b"".join(self.chunks)
+        self.chunks.clear()
+        return data
+
+
+def stream_zip(certificates: list[Snapshot]) -> Iterator[bytes]:
+    """ZIP of the PDFs, yielded file by file (PDFs are compressed already: stored as is).
+    A PDF not rendered yet is rendered here, once, under its lock."""
+    sink = _Sink()
+    seen: set[str] = set()
+    with zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_STORED) as archive:  # type: ignore[arg-type]
+        for certificate in certificates:
+            name = file_name(certificate)
+            if name in seen:
+                name = name.replace(".pdf", f"-{certificate.id}.pdf")
+            seen.add(name)
+            path = storage.ensure_pdf(certificate)
+            info = zipfile.ZipInfo(name, date_time=certificate.issued_at.timetuple()[:6])
+            info.compress_type = zipfile.ZIP_STORED
+            with archive.open(info, mode="w") as member, open(path, "rb") as source:
+                while block := source.read(256 * 1024):
+                    member.write(block)
+            yield sink.take()
+    yield sink.take()
+
+
+def print_pdf(certificates: list[Certificate]) -> bytes:
+    """Every certificate on its own A4 landscape page, in one file, ready to print."""
+    return merge_pdfs(storage.ensure_pdf(c) for c in certificates)

@@ -1,0 +1,236 @@
+"""Officials' pages: find a certificate, revoke it, correct the name and regenerate, and
+download a commune's, village's or team's certificates as a ZIP or a print-ready PDF."""
+
+from __future__ import annotations
+
+from flask import Response, flash, jsonify, redirect, render_template, request, stream_with_context, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from lms.accounts.scope import scope_of, visible_communes
+from lms.certificates import bulk, services, settings, storage
+from lms.certificates.forms import CertificateSearchForm, RegenerateForm, RevokeForm
+from lms.certificates.views import bp, ensure_or_queue, pdf_response
+from lms.core import audit
+from lms.core.errors import Conflict, NotFound, ValidationFailed
+from lms.core.extensions import db
+from lms.core.forms import PostForm, attach_error
+from lms.places.models import Commune, Team, Village
+
+GROUP = "<any(commune, village, team):kind>/<key>"
+
+
+def _viewer():
+    viewer = current_user._get_current_object()
+    services.require_official(viewer)
+    return viewer
+
+
+@bp.get("/certificates/manage")
+@login_required
+def manage():
+    viewer = _viewer()
+    form = CertificateSearchForm(request.args)
+    if form.q.data:
+        try:
+            certificate = services.managed_certificate(viewer, form.q.data)
+        except NotFound as error:
+            form.q.errors = [error.message]
+        else:
+            return redirect(url_for("certificates.manage_certificate", code=certificate.display_code))
+    communes = db.session.scalars(visible_communes(viewer).order_by(Commune.province_code, Commune.search_key).limit(100)).all()
+    return render_template("certificates/manage.html", form=form, communes=communes, is_global=scope_of(viewer).is_global)
+
+
+def _group_page_data(viewer, group):
+    certificates = list(db.session.scalars(services.group_certificates(viewer, group)).unique())
+    active = [c for c in certificates if not c.is_revoked]
+    children: list[tuple[str, str, str]] = []
+    if group.kind == "commune":
+        for village in db.session.scalars(select(Village).where(Village.commune_code == group.key).order_by(Village.name)):
+            children.append(("village", str(village.id), f"{village.kind.capitalize()} {village.name}"))
+    elif group.kind == "village":
+        for team in db.session.scalars(select(Team).where(Team.village_id == int(group.key)).order_by(Team.name)):
+            children.append(("team", str(team.id), team.name))
+    return certificates, active, children
+
+
+@bp.get(f"/certificates/manage/{GROUP}")
+@login_required
+def manage_group(kind: str, key: str):
+    viewer = _viewer()
+    group = services.get_group(viewer, kind, key)
+    certificates, active, children = _group_page_data(viewer, group)
+    progress = services.group_progress(active)
+    uses_worker = bool(settings.redis_url())
+    batch = settings.print_batch()
+    parts = max(1, -(-len(active) // batch))
+    response = Response(
+        render_template(
+            "certificates/group.html",
+            group=group,
+            certificates=certificates,
+            active=active,
+            children=children,
+            progress=progress,
+            uses_worker=uses_worker,
+            parts=parts,
+            batch=batch,
+            form=PostForm(),
+        )
+    )
+    if uses_worker and not progress.done and request.args.get("waiting"):
+        response.headers["Refresh"] = "4"  # progress without JavaScript; the script polls instead
+    return response
+
+
+@bp.post(f"/certificates/manage/{GROUP}/prepare")
+@login_required
+def prepare_group(kind: str, key: str):
+    viewer = _viewer()
+    group = services.get_group(viewer, kind, key)
+    if not PostForm().validate_on_submit():
+        return redirect(url_for("certificates.manage_group", kind=kind, key=key))
+    active = list(db.session.scalars(services.group_certificates(viewer, group, include_revoked=False)).unique())
+    try:
+        asked = services.enqueue_missing(active)
+    except Exception:
+        flash("Không gửi được yêu cầu tới hàng đợi. Bạn vẫn có thể tải ZIP: máy chủ sẽ tạo tệp còn thiếu khi tải.", "error")
+        return redirect(url_for("certificates.manage_group", kind=kind, key=key))
+    if asked:
+        flash(f"Đang tạo {asked} tệp PDF còn thiếu. Trang sẽ tự cập nhật tiến độ.", "info")
+    else:
+        flash("Tất cả tệp PDF đã sẵn sàng.", "success")
+    return redirect(url_for("certificates.manage_group", kind=kind, key=key, waiting=1 if asked else None))
+
+
+@bp.get(f"/certificates/manage/{GROUP}/progress.json")
+@login_required
+def group_progress(kind: str, key: str):
+    viewer = _viewer()
+    group = services.get_group(viewer, kind, key)
+    active = list(db.session.scalars(services.group_certificates(viewer, group, include_revoked=False)).unique())
+    progress = services.group_progress(active)
+    return jsonify(total=progress.total, ready=progress.ready, percent=progress.percent, done=progress.done)
+
+
+@bp.get(f"/certificates/manage/{GROUP}/chung-nhan.zip")
+@login_required
+def group_zip(kind: str, key: str):
+    viewer = _viewer()
+    group = services.get_group(viewer, kind, key)
+    active = list(db.session.scalars(services.group_certificates(viewer, group, include_revoked=False)).unique())
+    if not active:
+        raise NotFound("Nhóm này chưa có giấy chứng nhận nào để tải.")
+    snapshots = [bulk.Snapshot.of(c) for c in active]
+    audit.record(viewer.id, "certificate.bulk_zip", group.kind, group.key, count=len(active))
+    db.session.commit()
+    response = Response(stream_with_context(bulk.stream_zip(snapshots)), mimetype="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="chung-nhan-{group.slug}.zip"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get(f"/certificates/manage/{GROUP}/ban-in.pdf")
+@login_required
+def group_print(kind: str, key: str):
+    viewer = _viewer()
+    group = services.get_group(viewer, kind, key)
+    active = list(db.session.scalars(services.group_certificates(viewer, group, include_revoked=False)).unique())
+    batch = settings.print_batch()
+    part = request.args.get("part", "1")
+    part_number = int(part) if part.isdigit() else 0
+    chosen = active[(part_number - 1) * batch : part_number * batch] if part_number >= 1 else []
+    if not chosen:
+        raise NotFound("Không có giấy chứng nhận nào trong phần này.")
+    audit.record(viewer.id, "certificate.bulk_print", group.kind, group.key, count=len(chosen), part=part_number)
+    db.session.commit()
+    data = bulk.print_pdf(chosen)
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="ban-in-{group.slug}-phan-{part_number}.pdf"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- one certificate ---------------------------------------------------------------------------
+
+
+def _certificate_page(certificate, revoke_form=None, regenerate_form=None, status=200):
+    holder = certificate.user
+    if regenerate_form is None:
+        regenerate_form = RegenerateForm(formdata=None, data={"full_name": holder.full_name, "revision": certificate.revision})
+    return render_template(
+        "certificates/manage_certificate.html",
+        c=certificate,
+        holder=holder,
+        revoke_form=revoke_form or RevokeForm(formdata=None),
+        regenerate_form=regenerate_form,
+        history=services.history(certificate),
+        rendered=storage.is_rendered(certificate),
+    ), status
+
+
+@bp.get("/certificates/manage/c/<code>")
+@login_required
+def manage_certificate(code: str):
+    certificate = services.managed_certificate(_viewer(), code)
+    return _certificate_page(certificate)
+
+
+@bp.post("/certificates/manage/c/<code>/revoke")
+@login_required
+def revoke(code: str):
+    viewer = _viewer()
+    certificate = services.managed_certificate(viewer, code)
+    form = RevokeForm()
+    if not form.validate_on_submit():
+        if certificate.is_revoked:  # a second click after the first one went through
+            return redirect(url_for("certificates.manage_certificate", code=certificate.display_code))
+        return _certificate_page(certificate, revoke_form=form, status=422)
+    try:
+        changed = services.revoke(viewer, certificate, form.reason.data)
+    except ValidationFailed as error:
+        db.session.rollback()
+        attach_error(form, error, "reason")
+        return _certificate_page(services.managed_certificate(viewer, code), revoke_form=form, status=422)
+    db.session.commit()
+    if changed:
+        flash(f"Đã thu hồi giấy chứng nhận {certificate.display_code}.", "success")
+    else:
+        flash("Giấy chứng nhận này đã được thu hồi trước đó; không có gì thay đổi.", "info")
+    return redirect(url_for("certificates.manage_certificate", code=certificate.display_code))
+
+
+@bp.post("/certificates/manage/c/<code>/regenerate")
+@login_required
+def regenerate(code: str):
+    viewer = _viewer()
+    certificate = services.managed_certificate(viewer, code)
+    form = RegenerateForm()
+    if not form.validate_on_submit():
+        return _certificate_page(certificate, regenerate_form=form, status=422)
+    try:
+        changed = services.correct_and_regenerate(viewer, certificate, form.full_name.data, form.revision.data)
+    except (ValidationFailed, Conflict) as error:
+        db.session.rollback()
+        attach_error(form, error, "full_name")
+        return _certificate_page(services.managed_certificate(viewer, code), regenerate_form=form, status=422)
+    db.session.commit()
+    if changed:
+        if not settings.redis_url():
+            storage.ensure_pdf(storage.detach([certificate])[0])  # ready when the page comes back
+        flash(f"Đã sửa tên và cấp lại bản PDF (lần {certificate.revision}) với cùng mã {certificate.display_code}.", "success")
+    else:
+        flash("Giấy chứng nhận đã được cấp lại trước đó; không có gì thay đổi.", "info")
+    return redirect(url_for("certificates.manage_certificate", code=certificate.display_code))
+
+
+@bp.get("/certificates/manage/c/<code>.pdf")
+@login_required
+def manage_download(code: str):
+    certificate = services.managed_certificate(_viewer(), code)
+    path = ensure_or_queue(certificate)
+    if path is None:
+        flash("Tệp PDF đang được tạo. Bạn hãy tải lại sau ít giây.", "info")
+        return redirect(url_for("certificates.manage_certificate", code=certificate.display_code))
+    return pdf_response(path, certificate)

@@ -1,0 +1,323 @@
+"""Issue, look up, revoke and regenerate certificates; select them for bulk work in scope.
+
+Services flush; the request, CLI command or job commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from lms.accounts.models import User
+from lms.accounts.scope import get_commune, get_person, get_team, get_village, scope_of, visible_people
+from lms.catalog.models import Course
+from lms.certificates import jobs, settings, storage
+from lms.certificates.codes import MalformedCode, new_code, normalize_code
+from lms.certificates.models import Certificate
+from lms.core import audit
+from lms.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from lms.core.extensions import db
+from lms.core.models import utcnow
+from lms.core.text import clean_line, has_control_chars
+from lms.learning.models import CourseCompletion
+from lms.learning.services import on_course_completed
+from lms.places.models import Team, TeamMembership
+
+REASON_MAX = 500
+
+
+# --- issue -------------------------------------------------------------------------------------
+
+
+def certificate_of(user_id: int, course_id: int) -> Certificate | None:
+    return db.session.scalar(select(Certificate).where(Certificate.user_id == user_id, Certificate.course_id == course_id))
+
+
+def issue_certificate(user: User, course: Course, issued_at=None) -> Certificate:
+    """The person's certificate for the course, created once (a second call, or a concurrent
+    transaction that got there first, returns the existing one)."""
+    existing = certificate_of(user.id, course.id)
+    if existing is not None:
+        return existing
+    for _ in range(5):
+        certificate = Certificate(
+            code=new_code(),
+            user_id=user.id,
+            course_id=course.id,
+            printed_name=user.full_name,
+            course_title=course.title,
+            certificate_title=course.certificate_title,
+            issuer_name=settings.issuer_name(),
+            issued_at=issued_at or utcnow(),
+        )
+        try:
+            with db.session.begin_nested():
+                db.session.add(certificate)
+        except IntegrityError:
+            existing = certificate_of(user.id, course.id)
+            if existing is not None:
+                return existing
+            continue  # a code collision (one in 10^16): draw another code
+        jobs.render_after_commit(db.session(), certificate.id, certificate.code, certificate.revision)
+        return certificate
+    raise Conflict("Không tạo được mã chứng nhận. Bạn hãy thử lại.")
+
+
+@on_course_completed
+def issue_on_completion(completion: CourseCompletion) -> None:
+    """Course completion -> certificate, in the same transaction."""
+    user = db.session.get(User, completion.user_id)
+    course = db.session.get(Course, completion.course_id)
+    if user is not None and course is not None:
+        issue_certificate(user, course, issued_at=completion.completed_at)
+
+
+# --- look up and verify ------------------------------------------------------------------------
+
+
+def find_by_code(raw: str) -> Certificate:
+    """MalformedCode for a code that cannot exist, NotFound for one that does not."""
+    code = normalize_code(raw)
+    certificate = db.session.scalar(select(Certificate).where(Certificate.code == code))
+    if certificate is None:
+        raise NotFound("Không có giấy chứng nhận nào mang mã này. Bạn hãy so lại từng ký tự với mã in trên giấy chứng nhận.")
+    return certificate
+
+
+def try_normalize(raw: str) -> tuple[str | None, str | None]:
+    try:
+        return normalize_code(raw), None
+    except MalformedCode as error:
+        return None, str(error)
+
+
+def mask_name(name: str, mode: str | None = None) -> str:
+    """What the public pages show of a name: all of it, the family name and initials, or nothing."""
+    mode = mode or settings.name_masking()
+    if mode == "hidden":
+        return "(được ẩn theo quy định bảo vệ dữ liệu cá nhân)"
+    if mode == "initials":
+        words = name.split()
+        if len(words) <= 1:
+            return (name[:1] + ".") if name else name
+        return " ".join([words[0]] + [word[:1] + "." for word in words[1:]])
+    return name
+
+
+@dataclass
+class PublicView:
+    certificate: Certificate
+    name: str
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.certificate.is_revoked
+
+
+def public_view(certificate: Certificate) -> PublicView:
+    return PublicView(certificate=certificate, name=mask_name(certificate.printed_name))
+
+
+# --- the learner -------------------------------------------------------------------------------
+
+
+def my_certificate(user: User, raw_code: str) -> Certificate:
+    """The user's own certificate; anyone else's (or a bad code) is not found."""
+    try:
+        certificate = find_by_code(raw_code)
+    except MalformedCode:
+        certificate = None
+    if certificate is None or certificate.user_id != user.id:
+        raise NotFound("Không tìm thấy giấy chứng nhận này trong tài khoản của bạn.")
+    return certificate
+
+
+def certificates_of(user: User) -> list[Certificate]:
+    return list(db.session.scalars(select(Certificate).where(Certificate.user_id == user.id).order_by(Certificate.issued_at)))
+
+
+def export_certificates(user: User) -> list[dict]:
+    """For the personal data export."""
+    return [
+        {
+            "code": c.display_code,
+            "course": c.course_title,
+            "printed_name": c.printed_name,
+            "issued_at": c.issued_at.isoformat(),
+            "revoked_at": c.revoked_at.isoformat() if c.revoked_at else None,
+        }
+        for c in certificates_of(user)
+    ]
+
+
+# --- officials ---------------------------------------------------------------------------------
+
+
+def require_official(viewer: User) -> None:
+    if not scope_of(viewer).manages_places:
+        raise PermissionDenied("Trang này dành cho cán bộ xã, cán bộ tỉnh và quản trị viên.")
+
+
+def managed_certificate(viewer: User, raw_code: str) -> Certificate:
+    """A certificate whose holder the official may manage; outside the scope it does not exist."""
+    require_official(viewer)
+    try:
+        certificate = find_by_code(raw_code)
+    except MalformedCode as error:
+        raise NotFound(str(error)) from None
+    get_person(viewer, certificate.user_id)  # NotFound outside the viewer's scope
+    return certificate
+
+
+def revoke(viewer: User, certificate: Certificate, reason: str) -> bool:
+    """Revoke with a reason (audited). False when it was already revoked (a double click)."""
+    reason = clean_line(reason or "")
+    if has_control_chars(reason) or len(reason) < 5:
+        raise ValidationFailed("Bạn hãy ghi rõ lý do thu hồi (ít nhất 5 ký tự).", field="reason")
+    if len(reason) > REASON_MAX:
+        raise ValidationFailed(f"Lý do dài tối đa {REASON_MAX} ký tự.", field="reason")
+    now = utcnow()
+    changed = db.session.execute(
+        update(Certificate)
+        .where(Certificate.id == certificate.id, Certificate.revoked_at.is_(None))
+        .values(revoked_at=now, revoked_by_id=viewer.id, revoke_reason=reason)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(certificate)
+    if changed != 1:
+        return False
+    audit.record(viewer.id, "certificate.revoke", "certificate", certificate.code, reason=reason, user_id=certificate.user_id)
+    return True
+
+
+def correct_and_regenerate(viewer: User, certificate: Certificate, new_name: str, expected_revision: int) -> bool:
+    """Correct the holder's name (profile and certificate) and make a new PDF under the same code.
+
+    `expected_revision` is the revision the official was looking at: a second submission of the
+    same form (double click, retry) finds the revision already raised and changes nothing.
+    Returns False in that case.
+    """
+    from lms.accounts.services import validate_full_name
+
+    if certificate.is_revoked:
+        raise Conflict("Giấy chứng nhận này đã bị thu hồi nên không cấp lại được.")
+    name = validate_full_name(new_name)
+    old_name = certificate.printed_name
+    changed = db.session.execute(
+        update(Certificate)
+        .where(Certificate.id == certificate.id, Certificate.revision == expected_revision, Certificate.revoked_at.is_(None))
+        .values(printed_name=name, revision=Certificate.revision + 1, regenerated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(certificate)
+    if changed != 1:
+        return False
+    holder = db.session.get(User, certificate.user_id)
+    if holder is not None and holder.full_name != name:
+        holder.full_name = name
+    audit.record(
+        viewer.id,
+        "certificate.regenerate",
+        "certificate",
+        certificate.code,
+        old_name=old_name,
+        new_name=name,
+        revision=certificate.revision,
+        user_id=certificate.user_id,
+    )
+    jobs.render_after_commit(db.session(), certificate.id, certificate.code, certificate.revision)
+    return True
+
+
+def history(certificate: Certificate) -> list[audit.AuditEvent]:
+    return list(
+        db.session.scalars(
+            select(audit.AuditEvent)
+            .where(audit.AuditEvent.target_type == "certificate", audit.AuditEvent.target_id == certificate.code)
+            .order_by(audit.AuditEvent.created_at.desc())
+        )
+    )
+
+
+# --- groups for bulk work ----------------------------------------------------------------------
+
+GROUP_KINDS = ("commune", "village", "team")
+
+
+@dataclass
+class Group:
+    kind: str
+    key: str
+    title: str
+    commune_code: str
+    member_ids: Select  # a select of user ids
+
+    @property
+    def slug(self) -> str:
+        return f"{self.kind}-{self.key}"
+
+
+def get_group(viewer: User, kind: str, key: str) -> Group:
+    """A commune, village or team the official manages (NotFound otherwise)."""
+    require_official(viewer)
+    if kind == "commune":
+        commune = get_commune(viewer, key)
+        teams = select(Team.id).where(Team.commune_code == commune.code)
+        members = select(TeamMembership.user_id).where(TeamMembership.team_id.in_(teams))
+        ids = select(User.id).where(or_(User.home_commune_code == commune.code, User.id.in_(members)))
+        return Group(kind, commune.code, commune.full_name, commune.code, ids)
+    if not key.isdigit():
+        raise NotFound("Không tìm thấy nhóm này.")
+    if kind == "village":
+        village = get_village(viewer, int(key))
+        teams = select(Team.id).where(Team.village_id == village.id)
+        ids = select(TeamMembership.user_id).where(TeamMembership.team_id.in_(teams))
+        return Group(kind, key, f"{village.kind.capitalize()} {village.name}, {village.commune.name}", village.commune_code, ids)
+    if kind == "team":
+        team = get_team(viewer, int(key), manage=True)
+        ids = select(TeamMembership.user_id).where(TeamMembership.team_id == team.id)
+        return Group(kind, key, f"{team.name} — {team.village.name}, {team.village.commune.name}", team.commune_code, ids)
+    raise NotFound("Không tìm thấy nhóm này.")
+
+
+def group_certificates(viewer: User, group: Group, include_revoked: bool = True) -> Select:
+    """Certificates of the group's people that the viewer may see (through the scope helper)."""
+    people = visible_people(viewer, select(User.id)).where(User.id.in_(group.member_ids))
+    stmt = select(Certificate).join(User, User.id == Certificate.user_id).where(Certificate.user_id.in_(people))
+    if not include_revoked:
+        stmt = stmt.where(Certificate.revoked_at.is_(None))
+    return stmt.order_by(User.full_name, Certificate.course_id, Certificate.id)
+
+
+def count_group(viewer: User, group: Group) -> int:
+    stmt = group_certificates(viewer, group, include_revoked=False)
+    return db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+
+
+@dataclass
+class Progress:
+    total: int
+    ready: int
+
+    @property
+    def done(self) -> bool:
+        return self.ready >= self.total
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else round(100 * self.ready / self.total)
+
+
+def group_progress(certificates: list[Certificate]) -> Progress:
+    return Progress(total=len(certificates), ready=sum(1 for c in certificates if storage.is_rendered(c)))
+
+
+def enqueue_missing(certificates: list[Certificate]) -> int:
+    """Queue a render for each certificate without its PDF; how many were asked for."""
+    asked = 0
+    for certificate in certificates:
+        if not storage.is_rendered(certificate) and jobs.enqueue(certificate.id, certificate.code, certificate.revision):
+            asked += 1
+    return asked
