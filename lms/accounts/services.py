@@ -284,9 +284,11 @@ def export_user_data(user: User) -> dict[str, Any]:
         "roles": [{"role": r.role, "province": r.province_code, "commune": r.commune_code} for r in user.roles],
         "teams": [{"team": m.team.name, "village": m.team.village.name, "is_leader": m.is_leader} for m in memberships],
     }
+    from lms.certificates.services import export_certificates
     from lms.learning.services import export_learning
 
     data["learning"] = export_learning(user)
+    data["certificates"] = export_certificates(user)
     return data
 
 
@@ -309,6 +311,9 @@ def delete_account(user: User, password: str) -> None:
 
     for membership in db.session.scalars(select(TeamMembership).where(TeamMembership.user_id == user.id)):
         db.session.delete(membership)
+    from lms.certificates.erasure import erase_for_user
+
+    erase_for_user(user.id)
     audit.record(user.id, "account.delete", "user", user.id)
 
 

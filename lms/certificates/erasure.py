@@ -1,0 +1,33 @@
+"""What account deletion does to certificates: revoke them, blank the printed name, delete the files.
+
+A certificate carries the holder's name and is public on the verify page; once the
+person erases their account (Law 91/2025/QH15), the record stays only as a revoked
+code, so a printed copy can no longer be confirmed."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from lms.certificates import storage
+from lms.certificates.models import Certificate
+from lms.core.extensions import db
+from lms.core.models import utcnow
+
+ERASED_NAME = "(đã xóa theo yêu cầu)"
+ERASED_REASON = "Người nhận đã xóa tài khoản và dữ liệu cá nhân."
+
+
+def erase_for_user(user_id: int) -> int:
+    """Flushes; returns how many certificates were erased."""
+    certificates = db.session.scalars(select(Certificate).where(Certificate.user_id == user_id)).all()
+    now = utcnow()
+    for certificate in certificates:
+        # Every revision's PDF and preview: "<code>-r<revision>.pdf|png".
+        for path in storage.pdf_path(certificate).parent.glob(f"{certificate.code}-r*.*"):
+            path.unlink(missing_ok=True)
+        certificate.printed_name = ERASED_NAME
+        if certificate.revoked_at is None:
+            certificate.revoked_at = now
+            certificate.revoke_reason = ERASED_REASON
+    db.session.flush()
+    return len(certificates)
