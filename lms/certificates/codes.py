@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 import secrets
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 _VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
 RANDOM_LENGTH = 11
@@ -20,7 +23,7 @@ _CODE_IN_URL = re.compile(r"/verify/([A-Za-z0-9\-]{12,20})")
 
 
 class MalformedCode(ValueError):
-    """A typed code that cannot be a certificate code; the message says why, in Vietnamese."""
+    """A typed code that cannot be a certificate code; the message says why, in the visitor's language."""
 
 
 def check_character(body: str) -> str:
@@ -48,14 +51,20 @@ def normalize_code(raw: str) -> str:
         text = match.group(1)
     code = _SEPARATORS.sub("", text).upper()
     if not code:
-        raise MalformedCode("Bạn hãy nhập mã chứng nhận (12 ký tự, ví dụ 7KQ2-M9XD-3FTA).")
+        raise MalformedCode(_("Bạn hãy nhập mã chứng nhận (12 ký tự, ví dụ 7KQ2-M9XD-3FTA)."))
     wrong = sorted({ch for ch in code if ch not in _VALUE})
     if wrong:
         if set(wrong) <= set("01OIL"):
-            raise MalformedCode("Mã chứng nhận không dùng số 0, số 1, chữ O, chữ I hay chữ L. Bạn hãy đọc lại từng ký tự.")
-        raise MalformedCode("Mã chứng nhận chỉ gồm chữ cái in hoa và chữ số (ví dụ 7KQ2-M9XD-3FTA).")
+            raise MalformedCode(_("Mã chứng nhận không dùng số 0, số 1, chữ O, chữ I hay chữ L. Bạn hãy đọc lại từng ký tự."))
+        raise MalformedCode(_("Mã chứng nhận chỉ gồm chữ cái in hoa và chữ số (ví dụ 7KQ2-M9XD-3FTA)."))
     if len(code) != CODE_LENGTH:
-        raise MalformedCode(f"Mã chứng nhận có đúng 12 ký tự; mã vừa nhập có {len(code)} ký tự.")
+        raise MalformedCode(
+            ngettext(
+                "Mã chứng nhận có đúng 12 ký tự; mã vừa nhập có %(num)s ký tự.",
+                "Mã chứng nhận có đúng 12 ký tự; mã vừa nhập có %(num)s ký tự.",
+                len(code),
+            )
+        )
     if check_character(code[:-1]) != code[-1]:
-        raise MalformedCode("Mã này có ký tự bị gõ sai. Bạn hãy so lại từng ký tự với mã in trên giấy chứng nhận.")
+        raise MalformedCode(_("Mã này có ký tự bị gõ sai. Bạn hãy so lại từng ký tự với mã in trên giấy chứng nhận."))
     return code

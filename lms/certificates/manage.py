@@ -4,6 +4,8 @@ download a commune's, village's or team's certificates as a ZIP or a print-ready
 from __future__ import annotations
 
 from flask import Response, flash, jsonify, redirect, render_template, request, stream_with_context, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -95,12 +97,19 @@ def prepare_group(kind: str, key: str):
     try:
         asked = services.enqueue_missing(active)
     except Exception:
-        flash("Không gửi được yêu cầu tới hàng đợi. Bạn vẫn có thể tải ZIP: máy chủ sẽ tạo tệp còn thiếu khi tải.", "error")
+        flash(_("Không gửi được yêu cầu tới hàng đợi. Bạn vẫn có thể tải ZIP: máy chủ sẽ tạo tệp còn thiếu khi tải."), "error")
         return redirect(url_for("certificates.manage_group", kind=kind, key=key))
     if asked:
-        flash(f"Đang tạo {asked} tệp PDF còn thiếu. Trang sẽ tự cập nhật tiến độ.", "info")
+        flash(
+            ngettext(
+                "Đang tạo %(num)s tệp PDF còn thiếu. Trang sẽ tự cập nhật tiến độ.",
+                "Đang tạo %(num)s tệp PDF còn thiếu. Trang sẽ tự cập nhật tiến độ.",
+                asked,
+            ),
+            "info",
+        )
     else:
-        flash("Tất cả tệp PDF đã sẵn sàng.", "success")
+        flash(_("Tất cả tệp PDF đã sẵn sàng."), "success")
     return redirect(url_for("certificates.manage_group", kind=kind, key=key, waiting=1 if asked else None))
 
 
@@ -121,7 +130,7 @@ def group_zip(kind: str, key: str):
     group = services.get_group(viewer, kind, key)
     active = list(db.session.scalars(services.group_certificates(viewer, group, include_revoked=False)).unique())
     if not active:
-        raise NotFound("Nhóm này chưa có giấy chứng nhận nào để tải.")
+        raise NotFound(_("Nhóm này chưa có giấy chứng nhận nào để tải."))
     snapshots = [bulk.Snapshot.of(c) for c in active]
     audit.record(viewer.id, "certificate.bulk_zip", group.kind, group.key, count=len(active))
     db.session.commit()
@@ -142,7 +151,7 @@ def group_print(kind: str, key: str):
     part_number = int(part) if part.isdigit() else 0
     chosen = active[(part_number - 1) * batch : part_number * batch] if part_number >= 1 else []
     if not chosen:
-        raise NotFound("Không có giấy chứng nhận nào trong phần này.")
+        raise NotFound(_("Không có giấy chứng nhận nào trong phần này."))
     audit.record(viewer.id, "certificate.bulk_print", group.kind, group.key, count=len(chosen), part=part_number)
     db.session.commit()
     data = bulk.print_pdf(chosen)
@@ -195,9 +204,9 @@ def revoke(code: str):
         return _certificate_page(services.managed_certificate(viewer, code), revoke_form=form, status=422)
     db.session.commit()
     if changed:
-        flash(f"Đã thu hồi giấy chứng nhận {certificate.display_code}.", "success")
+        flash(_("Đã thu hồi giấy chứng nhận %(code)s.", code=certificate.display_code), "success")
     else:
-        flash("Giấy chứng nhận này đã được thu hồi trước đó; không có gì thay đổi.", "info")
+        flash(_("Giấy chứng nhận này đã được thu hồi trước đó; không có gì thay đổi."), "info")
     return redirect(url_for("certificates.manage_certificate", code=certificate.display_code))
 
 
@@ -219,9 +228,16 @@ def regenerate(code: str):
     if changed:
         if not settings.redis_url():
             storage.ensure_pdf(storage.detach([certificate])[0])  # ready when the page comes back
-        flash(f"Đã sửa tên và cấp lại bản PDF (lần {certificate.revision}) với cùng mã {certificate.display_code}.", "success")
+        flash(
+            _(
+                "Đã sửa tên và cấp lại bản PDF (lần %(n)s) với cùng mã %(code)s.",
+                n=certificate.revision,
+                code=certificate.display_code,
+            ),
+            "success",
+        )
     else:
-        flash("Giấy chứng nhận đã được cấp lại trước đó; không có gì thay đổi.", "info")
+        flash(_("Giấy chứng nhận đã được cấp lại trước đó; không có gì thay đổi."), "info")
     return redirect(url_for("certificates.manage_certificate", code=certificate.display_code))
 
 
@@ -231,6 +247,6 @@ def manage_download(code: str):
     certificate = services.managed_certificate(_viewer(), code)
     path = ensure_or_queue(certificate)
     if path is None:
-        flash("Tệp PDF đang được tạo. Bạn hãy tải lại sau ít giây.", "info")
+        flash(_("Tệp PDF đang được tạo. Bạn hãy tải lại sau ít giây."), "info")
         return redirect(url_for("certificates.manage_certificate", code=certificate.display_code))
     return pdf_response(path, certificate)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -41,7 +42,7 @@ def issue_certificate(user: User, course: Course, issued_at=None) -> Certificate
     existing = certificate_of(user.id, course.id)
     if existing is not None:
         return existing
-    for _ in range(5):
+    for _attempt in range(5):
         certificate = Certificate(
             code=new_code(),
             user_id=user.id,
@@ -62,7 +63,7 @@ def issue_certificate(user: User, course: Course, issued_at=None) -> Certificate
             continue  # a code collision (one in 10^16): draw another code
         jobs.render_after_commit(db.session(), certificate.id, certificate.code, certificate.revision)
         return certificate
-    raise Conflict("Không tạo được mã chứng nhận. Bạn hãy thử lại.")
+    raise Conflict(_("Không tạo được mã chứng nhận. Bạn hãy thử lại."))
 
 
 @on_course_completed
@@ -82,7 +83,7 @@ def find_by_code(raw: str) -> Certificate:
     code = normalize_code(raw)
     certificate = db.session.scalar(select(Certificate).where(Certificate.code == code))
     if certificate is None:
-        raise NotFound("Không có giấy chứng nhận nào mang mã này. Bạn hãy so lại từng ký tự với mã in trên giấy chứng nhận.")
+        raise NotFound(_("Không có giấy chứng nhận nào mang mã này. Bạn hãy so lại từng ký tự với mã in trên giấy chứng nhận."))
     return certificate
 
 
@@ -97,7 +98,7 @@ def mask_name(name: str, mode: str | None = None) -> str:
     """What the public pages show of a name: all of it, the family name and initials, or nothing."""
     mode = mode or settings.name_masking()
     if mode == "hidden":
-        return "(được ẩn theo quy định bảo vệ dữ liệu cá nhân)"
+        return _("(được ẩn theo quy định bảo vệ dữ liệu cá nhân)")
     if mode == "initials":
         words = name.split()
         if len(words) <= 1:
@@ -130,7 +131,7 @@ def my_certificate(user: User, raw_code: str) -> Certificate:
     except MalformedCode:
         certificate = None
     if certificate is None or certificate.user_id != user.id:
-        raise NotFound("Không tìm thấy giấy chứng nhận này trong tài khoản của bạn.")
+        raise NotFound(_("Không tìm thấy giấy chứng nhận này trong tài khoản của bạn."))
     return certificate
 
 
@@ -157,7 +158,7 @@ def export_certificates(user: User) -> list[dict]:
 
 def require_official(viewer: User) -> None:
     if not scope_of(viewer).manages_places:
-        raise PermissionDenied("Trang này dành cho cán bộ xã, cán bộ tỉnh và quản trị viên.")
+        raise PermissionDenied(_("Trang này dành cho cán bộ xã, cán bộ tỉnh và quản trị viên."))
 
 
 def managed_certificate(viewer: User, raw_code: str) -> Certificate:
@@ -175,9 +176,9 @@ def revoke(viewer: User, certificate: Certificate, reason: str) -> bool:
     """Revoke with a reason (audited). False when it was already revoked (a double click)."""
     reason = clean_line(reason or "")
     if has_control_chars(reason) or len(reason) < 5:
-        raise ValidationFailed("Bạn hãy ghi rõ lý do thu hồi (ít nhất 5 ký tự).", field="reason")
+        raise ValidationFailed(_("Bạn hãy ghi rõ lý do thu hồi (ít nhất 5 ký tự)."), field="reason")
     if len(reason) > REASON_MAX:
-        raise ValidationFailed(f"Lý do dài tối đa {REASON_MAX} ký tự.", field="reason")
+        raise ValidationFailed(_("Lý do dài tối đa %(n)s ký tự.", n=REASON_MAX), field="reason")
     now = utcnow()
     changed = db.session.execute(
         update(Certificate)
@@ -202,7 +203,7 @@ def correct_and_regenerate(viewer: User, certificate: Certificate, new_name: str
     from lms.accounts.services import validate_full_name
 
     if certificate.is_revoked:
-        raise Conflict("Giấy chứng nhận này đã bị thu hồi nên không cấp lại được.")
+        raise Conflict(_("Giấy chứng nhận này đã bị thu hồi nên không cấp lại được."))
     name = validate_full_name(new_name)
     old_name = certificate.printed_name
     changed = db.session.execute(
@@ -269,7 +270,7 @@ def get_group(viewer: User, kind: str, key: str) -> Group:
         ids = select(User.id).where(or_(User.home_commune_code == commune.code, User.id.in_(members)))
         return Group(kind, commune.code, commune.full_name, commune.code, ids)
     if not key.isdigit():
-        raise NotFound("Không tìm thấy nhóm này.")
+        raise NotFound(_("Không tìm thấy nhóm này."))
     if kind == "village":
         village = get_village(viewer, int(key))
         teams = select(Team.id).where(Team.village_id == village.id)
@@ -279,7 +280,7 @@ def get_group(viewer: User, kind: str, key: str) -> Group:
         team = get_team(viewer, int(key), manage=True)
         ids = select(TeamMembership.user_id).where(TeamMembership.team_id == team.id)
         return Group(kind, key, f"{team.name} — {team.village.name}, {team.village.commune.name}", team.commune_code, ids)
-    raise NotFound("Không tìm thấy nhóm này.")
+    raise NotFound(_("Không tìm thấy nhóm này."))
 
 
 def group_certificates(viewer: User, group: Group, include_revoked: bool = True) -> Select:

@@ -7,6 +7,7 @@ import json
 import logging
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from lms.certificates import badges, jobs, keyring, services, settings, storage
@@ -35,8 +36,8 @@ def signing_key_missing(error: SigningKeyMissing):
     body = render_template(
         "errors/error.html",
         code=503,
-        title="Chưa tạo được giấy chứng nhận",
-        text="Hệ thống chưa sẵn sàng tạo giấy chứng nhận. Quản trị viên cần chạy lệnh “flask lms init”. Bạn hãy thử lại sau.",
+        title=_("Chưa tạo được giấy chứng nhận"),
+        text=_("Hệ thống chưa sẵn sàng tạo giấy chứng nhận. Quản trị viên cần chạy lệnh “flask lms init”. Bạn hãy thử lại sau."),
     )
     return body, 503
 
@@ -139,7 +140,7 @@ def open_badge(code: str):
     if certificate.is_revoked:
         return _json_error(
             410,
-            "Giấy chứng nhận này đã bị thu hồi.",
+            _("Giấy chứng nhận này đã bị thu hồi."),
             revoked_at=certificate.revoked_at.isoformat(),
             reason=certificate.revoke_reason,
         )
@@ -186,7 +187,7 @@ def pdf_response(path, certificate: Certificate) -> Response:
 def download(code: str):
     certificate = services.my_certificate(current_user._get_current_object(), code)
     if certificate.is_revoked:
-        raise NotFound("Giấy chứng nhận này đã bị thu hồi nên không tải được nữa.")
+        raise NotFound(_("Giấy chứng nhận này đã bị thu hồi nên không tải được nữa."))
     path = ensure_or_queue(certificate)
     if path is None:
         return _pending_page(certificate)
@@ -198,7 +199,7 @@ def download(code: str):
 def preview(code: str):
     certificate = services.my_certificate(current_user._get_current_object(), code)
     if certificate.is_revoked:
-        raise NotFound("Giấy chứng nhận này đã bị thu hồi.")
+        raise NotFound(_("Giấy chứng nhận này đã bị thu hồi."))
     if ensure_or_queue(certificate) is None:
         return _pending_page(certificate)
     response = Response(storage.ensure_preview(certificate).read_bytes(), mimetype="image/png")

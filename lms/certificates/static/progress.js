@@ -7,6 +7,14 @@
   if (!box || !bar || !status || !window.fetch) return;
   var url = box.getAttribute("data-progress-url");
   var rounds = 0;
+  /* Texts come translated from the page (data-text-* on #bulk); Vietnamese is the fallback. */
+  function text(key, fallback, values) {
+    var template = box.getAttribute("data-text-" + key) || fallback;
+    Object.keys(values || {}).forEach(function (name) {
+      template = template.split("{" + name + "}").join(String(values[name]));
+    });
+    return template;
+  }
   function tick() {
     fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : null; })
@@ -14,7 +22,8 @@
         if (!data) return;
         bar.max = data.total;
         bar.value = data.ready;
-        status.textContent = "Đã có tệp PDF: " + data.ready + "/" + data.total + (data.done ? " — đã đủ, bạn có thể tải." : "");
+        status.textContent = text("status", "Đã có tệp PDF: {ready}/{total}", { ready: data.ready, total: data.total }) +
+          (data.done ? " — " + text("done", "đã đủ, bạn có thể tải.") : "");
         if (!data.done && ++rounds < 900) setTimeout(tick, 2000);
       })
       .catch(function () { if (++rounds < 900) setTimeout(tick, 5000); });
