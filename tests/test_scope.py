@@ -134,3 +134,10 @@ def test_team_leader_cannot_manage_own_team(app, factory, world):
     response = client.post(f"/manage/teams/{here['team']}", data={"csrf_token": token, "phone": "0987000002"})
     assert response.status_code == 404
     assert factory.count(TeamMembership, TeamMembership.team_id == here["team"]) == 2
+
+
+def test_certificate_menu_only_for_officials(app, factory):
+    official = login_as(app, factory, role="commune_official", role_commune=DEMO_COMMUNE)[0]
+    assert 'href="/certificates/manage"' in official.get("/").text
+    learner = login_as(app, factory)[0]
+    assert 'href="/certificates/manage"' not in learner.get("/").text
