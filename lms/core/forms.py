@@ -26,6 +26,21 @@ def attach_error(form: FlaskForm, error: ValidationFailed, default_field: str | 
         form.form_errors.append(error.message)
 
 
+def submit_form(form: FlaskForm, action):
+    """Run a service for a valid form: commit and return its result, or roll back, show the
+    ValidationFailed next to its field, and return None."""
+    from lms.core.extensions import db
+
+    try:
+        result = action()
+    except ValidationFailed as error:
+        db.session.rollback()
+        attach_error(form, error)
+        return None
+    db.session.commit()
+    return result
+
+
 def strip_filter(value):
     return value.strip() if isinstance(value, str) else value
 

@@ -11,7 +11,7 @@ from lms.accounts.phone import display_phone
 from lms.accounts.scope import get_commune, get_team, get_village, scope_of, visible_communes, visible_teams
 from lms.core.errors import NotFound, ValidationFailed
 from lms.core.extensions import db, limiter
-from lms.core.forms import PostForm, attach_error
+from lms.core.forms import PostForm, submit_form
 from lms.places import services
 from lms.places.forms import MemberForm, TeamForm, VillageForm
 from lms.places.models import Commune, Team, Village
@@ -62,13 +62,8 @@ def commune(code: str):
     commune = get_commune(viewer, code)
     form = VillageForm()
     if form.validate_on_submit():
-        try:
-            village = services.create_village(viewer, commune.code, form.name.data, form.kind.data)
-        except ValidationFailed as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            db.session.commit()
+        village = submit_form(form, lambda: services.create_village(viewer, commune.code, form.name.data, form.kind.data))
+        if village is not None:
             flash(_("Đã thêm %(kind)s %(name)s.", kind=village.kind, name=village.name), "success")
             return redirect(url_for("places.commune", code=commune.code))
         commune = get_commune(viewer, code)
@@ -85,16 +80,11 @@ def village(village_id: int):
     village = get_village(viewer, village_id)
     form = TeamForm()
     if form.validate_on_submit():
-        try:
-            team = services.create_team(viewer, village.id, form.name.data)
-        except ValidationFailed as error:
-            db.session.rollback()
-            attach_error(form, error)
-            village = get_village(viewer, village_id)
-        else:
-            db.session.commit()
+        team = submit_form(form, lambda: services.create_team(viewer, village.id, form.name.data))
+        if team is not None:
             flash(_("Đã thêm %(name)s.", name=team.name), "success")
             return redirect(url_for("places.team", team_id=team.id))
+        village = get_village(viewer, village_id)
     return render_template("places/village.html", village=village, form=form)
 
 
@@ -108,17 +98,11 @@ def team(team_id: int):
     if request.method == "POST":
         team = get_team(viewer, team_id, manage=True)
         if form.validate_on_submit():
-            try:
-                membership = services.add_member(viewer, team.id, form.phone.data, form.is_leader.data)
-            except ValidationFailed as error:
-                db.session.rollback()
-                attach_error(form, error)
-                team = get_team(viewer, team_id, manage=True)
-            else:
-                name = membership.user.full_name
-                db.session.commit()
-                flash(_("Đã thêm %(name)s vào tổ.", name=name), "success")
+            membership = submit_form(form, lambda: services.add_member(viewer, team.id, form.phone.data, form.is_leader.data))
+            if membership is not None:
+                flash(_("Đã thêm %(name)s vào tổ.", name=membership.user.full_name), "success")
                 return redirect(url_for("places.team", team_id=team_id))
+            team = get_team(viewer, team_id, manage=True)
     roster = services.team_roster(team)
     return render_template(
         "places/team.html",
