@@ -14,6 +14,7 @@ from lms.certificates import bulk, services, settings, storage
 from lms.certificates.forms import CertificateSearchForm, RegenerateForm, RevokeForm
 from lms.certificates.views import bp, ensure_or_queue, pdf_response
 from lms.core import audit
+from lms.core.db import takes_write_lock
 from lms.core.errors import Conflict, NotFound, ValidationFailed
 from lms.core.extensions import db
 from lms.core.forms import PostForm, attach_error
@@ -124,6 +125,7 @@ def group_progress(kind: str, key: str):
 
 
 @bp.get(f"/certificates/manage/{GROUP}/chung-nhan.zip")
+@takes_write_lock
 @login_required
 def group_zip(kind: str, key: str):
     viewer = _viewer()
@@ -141,6 +143,7 @@ def group_zip(kind: str, key: str):
 
 
 @bp.get(f"/certificates/manage/{GROUP}/ban-in.pdf")
+@takes_write_lock
 @login_required
 def group_print(kind: str, key: str):
     viewer = _viewer()

@@ -10,6 +10,7 @@ deferred BEGIN, so readers never queue behind writers (WAL).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -39,6 +40,18 @@ def write_intent() -> Iterator[None]:
         yield
     finally:
         _force_write.reset(token)
+
+
+def takes_write_lock(view):
+    """For the rare GET view that writes (an audit row on a bulk download): its transaction
+    starts with the write lock. Put it above @login_required, which opens the transaction."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        with write_intent():
+            return view(*args, **kwargs)
+
+    return wrapper
 
 
 @event.listens_for(Engine, "connect")
