@@ -163,6 +163,13 @@ class _Reader:
             self.problem(path, line, f"YAML không đọc được: {getattr(exc, 'problem', exc)}")
             return None
 
+    def load_mapping(self, path: Path, message: str) -> dict | None:
+        """A YAML file that must hold key: value pairs; None (with the problem noted) otherwise."""
+        data = self.load_yaml(path)
+        if data is not None and not isinstance(data, dict):
+            self.problem(path, 1, message)
+        return data if isinstance(data, dict) else None
+
     def require_str(self, path: Path, data: dict, key: str, line: int | None = None) -> str:
         value = data.get(key)
         if not isinstance(value, str) or not value.strip():
@@ -268,10 +275,8 @@ def _read_module(reader: _Reader, folder: Path) -> ModuleData | None:
     if not manifest.is_file():
         reader.problem(folder, 1, "học phần thiếu tệp module.yaml")
         return None
-    data = reader.load_yaml(manifest)
-    if not isinstance(data, dict):
-        if data is not None:
-            reader.problem(manifest, 1, "module.yaml phải là các cặp khóa: giá trị")
+    data = reader.load_mapping(manifest, "module.yaml phải là các cặp khóa: giá trị")
+    if data is None:
         return None
     slug = reader.require_str(manifest, data, "slug")
     if slug and slug != folder.name:
@@ -309,10 +314,8 @@ def _read_module(reader: _Reader, folder: Path) -> ModuleData | None:
 
 
 def _read_bank(reader: _Reader, path: Path, modules: dict[str, ModuleData], seen_ids: dict[str, str]) -> None:
-    data = reader.load_yaml(path)
-    if not isinstance(data, dict):
-        if data is not None:
-            reader.problem(path, 1, "ngân hàng câu hỏi phải là các cặp khóa: giá trị")
+    data = reader.load_mapping(path, "ngân hàng câu hỏi phải là các cặp khóa: giá trị")
+    if data is None:
         return
     module_slug = data.get("module")
     if module_slug != path.stem:
@@ -376,10 +379,8 @@ def _read_bank(reader: _Reader, path: Path, modules: dict[str, ModuleData], seen
 
 
 def _read_course(reader: _Reader, path: Path, position: int) -> CourseData | None:
-    data = reader.load_yaml(path)
-    if not isinstance(data, dict):
-        if data is not None:
-            reader.problem(path, 1, "tệp khóa học phải là các cặp khóa: giá trị")
+    data = reader.load_mapping(path, "tệp khóa học phải là các cặp khóa: giá trị")
+    if data is None:
         return None
     slug = reader.require_str(path, data, "slug")
     if slug and slug != path.stem:
