@@ -142,10 +142,7 @@ def register_user(
 def authenticate(raw_phone: str, password: str) -> User:
     """Return the user for these credentials or raise one message that reveals nothing."""
     message = _("Số điện thoại hoặc mật khẩu không đúng.")
-    try:
-        user = find_user_by_phone(raw_phone)
-    except ValidationFailed:
-        raise
+    user = find_user_by_phone(raw_phone)  # a malformed number raises its own message
     global _DUMMY_HASH
     if user is None:
         # Spend the same time as a real check so the response does not reveal who exists.

@@ -15,7 +15,7 @@ from __future__ import annotations
 import random
 import secrets
 from collections.abc import Iterable, Mapping
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -84,8 +84,6 @@ def cooldown_remaining(user: User, course: Course, module: Module) -> timedelta 
     )
     if last is None:
         return None
-    if last.tzinfo is None:
-        last = last.replace(tzinfo=UTC)
     remaining = last + timedelta(minutes=course.cooldown_minutes) - utcnow()
     return remaining if remaining.total_seconds() > 0 else None
 
