@@ -64,7 +64,7 @@ def test_commune_official_creates_village_team_and_adds_member(app, factory):
     again = auth.post(f"/manage/teams/{team_id}", {"phone": member_phone})
     assert "đã là thành viên của tổ này" in again.text
     unknown = auth.post(f"/manage/teams/{team_id}", {"phone": "0999999999"})
-    assert "Chưa có tài khoản với số này" in unknown.text
+    assert "Không thêm được số này." in unknown.text
     landline = auth.post(f"/manage/teams/{team_id}", {"phone": "024 3825 1234"})
     assert "số máy bàn" in landline.text
     with app.app_context():

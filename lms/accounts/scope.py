@@ -3,6 +3,13 @@
 Every listing of people, villages or teams goes through these helpers. An
 object outside the viewer's scope is reported as not found (404), never as
 forbidden, so nobody can probe what exists in another commune.
+
+Who may see or manage a person follows from the person's home commune and
+roles only. Team membership lets a leader see the team's members, but it never
+lets anyone manage them: an official manages (reset codes, corrections) only
+people whose home commune lies in the official's scope and who hold no official
+role themselves; officials are managed by an admin only, and admins by no one
+from the web. See docs/security.md.
 """
 
 from __future__ import annotations
@@ -11,12 +18,14 @@ from dataclasses import dataclass, field
 
 from flask import g, has_request_context
 from flask_babel import gettext as _
-from sqlalchemy import Integer, Select, String, bindparam, cast, false, literal, null, or_, select, union_all
+from sqlalchemy import Integer, Select, String, and_, bindparam, cast, exists, false, literal, null, or_, select, union_all
 
 from lms.accounts.models import Role, RoleAssignment, User
-from lms.core.errors import NotFound
+from lms.core.errors import NotFound, PermissionDenied
 from lms.core.extensions import db
 from lms.places.models import Commune, Team, TeamMembership, Village
+
+OFFICIAL_ROLES = (Role.COMMUNE_OFFICIAL.value, Role.PROVINCE_OFFICIAL.value, Role.ADMIN.value)
 
 
 @dataclass(frozen=True)
@@ -84,17 +93,48 @@ def _commune_condition(scope: Scope, column):
 
 
 def visible_people(viewer: User, stmt: Select | None = None) -> Select:
-    """Limit a select of User rows to the people the viewer may see."""
+    """Limit a select of User rows to the people the viewer may see: officials see the people
+    whose home commune is in their scope, a leader also sees the members of the teams they lead."""
     stmt = stmt if stmt is not None else select(User)
     stmt = stmt.where(User.deleted_at.is_(None))
     scope = scope_of(viewer)
     if scope.is_global:
         return stmt
-    team_condition = _commune_condition(scope, Team.commune_code)
+    condition = _commune_condition(scope, User.home_commune_code)
     if scope.led_team_ids:
-        team_condition = or_(team_condition, Team.id.in_(scope.led_team_ids))
-    member_ids = select(TeamMembership.user_id).join(Team).where(team_condition)
-    return stmt.where(or_(_commune_condition(scope, User.home_commune_code), User.id.in_(member_ids)))
+        led_members = select(TeamMembership.user_id).where(TeamMembership.team_id.in_(scope.led_team_ids))
+        condition = or_(condition, User.id.in_(led_members))
+    return stmt.where(condition)
+
+
+def _outranks(scope: Scope):
+    """SQL condition: the viewer stands above every role the person holds. Only an admin manages
+    officials, and no one manages an admin from the web (the server's `flask lms reset-code` does)."""
+    held_too_high = [Role.ADMIN.value] if scope.is_global else list(OFFICIAL_ROLES)
+    return ~exists().where(and_(RoleAssignment.user_id == User.id, RoleAssignment.role.in_(held_too_high)))
+
+
+def residents(viewer: User, stmt: Select | None = None) -> Select:
+    """Limit a select of User rows to the people whose home commune the viewer manages."""
+    stmt = stmt if stmt is not None else select(User)
+    stmt = stmt.where(User.deleted_at.is_(None))
+    scope = scope_of(viewer)
+    if scope.is_global:
+        return stmt
+    return stmt.where(_commune_condition(scope, User.home_commune_code))
+
+
+def manageable_people(viewer: User, stmt: Select | None = None) -> Select:
+    """Limit a select of User rows to the people the viewer may manage (reset codes,
+    corrections): home commune in the viewer's scope and no role as high as the viewer's.
+    Team membership plays no part."""
+    if not scope_of(viewer).manages_places:
+        return (stmt if stmt is not None else select(User)).where(false())
+    return residents(viewer, stmt).where(_outranks(scope_of(viewer)))
+
+
+def can_manage(viewer: User, person: User) -> bool:
+    return db.session.scalar(manageable_people(viewer, select(User.id)).where(User.id == person.id)) is not None
 
 
 def visible_communes(viewer: User, stmt: Select | None = None) -> Select:
@@ -121,6 +161,20 @@ def get_person(viewer: User, user_id: int) -> User:
     person = db.session.scalar(visible_people(viewer).where(User.id == user_id))
     if person is None:
         raise NotFound(_("Không tìm thấy người này."))
+    return person
+
+
+def get_manageable_person(viewer: User, user_id: int) -> User:
+    """A person the viewer may manage: 404 when the viewer cannot even see them, 403 when they
+    can see them but the person's role is as high as theirs (an official's reset goes to an admin)."""
+    person = get_person(viewer, user_id)
+    if not can_manage(viewer, person):
+        raise PermissionDenied(
+            _(
+                "Đây là tài khoản cán bộ hoặc quản trị viên: "
+                "chỉ quản trị viên hệ thống được cấp mã đặt lại mật khẩu cho tài khoản này."
+            )
+        )
     return person
 
 

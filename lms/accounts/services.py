@@ -9,13 +9,13 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms.accounts.models import NAME_MAX, ResetCode, Role, RoleAssignment, User
 from lms.accounts.phone import normalize_phone
-from lms.accounts.scope import get_person
+from lms.accounts.scope import get_manageable_person
 from lms.core import audit
 from lms.core.errors import Conflict, NotFound, ValidationFailed
 from lms.core.extensions import db
@@ -173,8 +173,18 @@ def logout_everywhere(user: User) -> None:
 
 
 def issue_reset_code(actor: User, person_id: int) -> str:
-    """One-time code that an official or admin reads out to a person in their scope."""
-    person = get_person(actor, person_id)
+    """One-time code that an official or admin reads out to a person they may manage: a resident
+    of their communes who holds no official role (officials' codes come from an admin)."""
+    person = get_manageable_person(actor, person_id)
+    return _new_reset_code(person, actor)
+
+
+def issue_reset_code_from_server(person: User) -> str:
+    """A reset code made on the server itself (`flask lms reset-code`): the only way for an admin."""
+    return _new_reset_code(person, None)
+
+
+def _new_reset_code(person: User, actor: User | None) -> str:
     code = f"{secrets.randbelow(10**8):08d}"
     now = utcnow()
     for old in db.session.scalars(select(ResetCode).where(ResetCode.user_id == person.id, ResetCode.used_at.is_(None))):
@@ -184,36 +194,80 @@ def issue_reset_code(actor: User, person_id: int) -> str:
             user_id=person.id,
             code_hash=_hash(code),
             expires_at=now + timedelta(minutes=current_app.config["RESET_CODE_MINUTES"]),
-            created_by_id=actor.id,
+            created_by_id=actor.id if actor else None,
         )
     )
-    audit.record(actor.id, "password.reset_code", "user", person.id)
+    audit.record(actor.id if actor else None, "password.reset_code", "user", person.id, via="web" if actor else "server")
     return code
 
 
 MAX_CODE_ATTEMPTS = 5
+_DUMMY_CODE_HASH = None
+
+
+def _take_code_try(reset_id: int) -> bool:
+    """Count one try against the code in a single UPDATE, so parallel requests cannot share a
+    try; False when the code is used up, spent or out of tries."""
+    taken = db.session.execute(
+        update(ResetCode)
+        .where(ResetCode.id == reset_id, ResetCode.used_at.is_(None), ResetCode.failed_attempts < MAX_CODE_ATTEMPTS)
+        .values(failed_attempts=ResetCode.failed_attempts + 1)
+        .returning(ResetCode.id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    return taken is not None
 
 
 def reset_password_with_code(raw_phone: str, code: str, new_password: str) -> User:
+    """Set a new password with a code an official issued. Each submission uses one of the code's
+    tries before it is checked; every path spends one hash check, so timing reveals nothing."""
+    global _DUMMY_CODE_HASH
     message = _("Mã đặt lại không đúng hoặc đã hết hạn. Bạn hãy nhờ cán bộ xã cấp mã mới.")
+    typed = (code or "").strip().replace(" ", "")
+    validate_password(new_password, normalize_phone(raw_phone))  # before a try is used
     user = find_user_by_phone(raw_phone)
-    if user is None:
-        raise ValidationFailed(message, field="code")
-    reset = db.session.scalar(
-        select(ResetCode).where(ResetCode.user_id == user.id, ResetCode.used_at.is_(None)).order_by(ResetCode.id.desc())
-    )
     now = utcnow()
-    if reset is None or reset.expires_at < now or reset.failed_attempts >= MAX_CODE_ATTEMPTS:
+    reset = None
+    if user is not None:
+        reset = db.session.scalar(
+            select(ResetCode)
+            .where(ResetCode.user_id == user.id, ResetCode.used_at.is_(None), ResetCode.expires_at >= now)
+            .order_by(ResetCode.id.desc())
+        )
+    if user is None or reset is None or not _take_code_try(reset.id):
+        _DUMMY_CODE_HASH = _DUMMY_CODE_HASH or _hash("00000000")
+        check_password_hash(_DUMMY_CODE_HASH, typed)
         raise ValidationFailed(message, field="code")
-    if not check_password_hash(reset.code_hash, (code or "").strip().replace(" ", "")):
-        reset.failed_attempts += 1
+    if not check_password_hash(reset.code_hash, typed):
         raise ValidationFailed(message, field="code")
-    validate_password(new_password, user.phone)
-    reset.used_at = now
+    spent = db.session.execute(
+        update(ResetCode)
+        .where(ResetCode.id == reset.id, ResetCode.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if spent.rowcount != 1:  # a parallel request with the same code won
+        raise ValidationFailed(message, field="code")
     user.password_hash = _hash(new_password)
     user.session_version += 1
     audit.record(user.id, "password.reset", "user", user.id, reset_by=reset.created_by_id)
     return user
+
+
+def reset_history(person: User, limit: int = 10) -> list[dict[str, Any]]:
+    """The latest reset codes issued for a person and resets made with them, newest first."""
+    rows = db.session.execute(
+        select(audit.AuditEvent, User.full_name)
+        .outerjoin(User, User.id == audit.AuditEvent.actor_id)
+        .where(
+            audit.AuditEvent.target_type == "user",
+            audit.AuditEvent.target_id == str(person.id),
+            audit.AuditEvent.action.in_(("password.reset_code", "password.reset")),
+        )
+        .order_by(audit.AuditEvent.id.desc())
+        .limit(limit)
+    ).all()
+    return [{"at": event.created_at, "action": event.action, "actor": actor_name} for event, actor_name in rows]
 
 
 def assign_role(

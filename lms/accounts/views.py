@@ -22,7 +22,7 @@ from lms.accounts.forms import (
 )
 from lms.accounts.models import User
 from lms.accounts.phone import display_phone, normalize_phone
-from lms.accounts.scope import get_person, scope_of, visible_people
+from lms.accounts.scope import can_manage, get_manageable_person, get_person, scope_of, visible_people
 from lms.core.errors import ValidationFailed
 from lms.core.extensions import db, limiter
 from lms.core.forms import PostForm, attach_error
@@ -31,10 +31,19 @@ from lms.core.text import fold
 bp = Blueprint("accounts", __name__, template_folder="templates")
 
 
+@bp.after_request
+def no_store(response: Response) -> Response:
+    # Personal data and one-time codes: no browser or proxy may keep a copy.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def safe_next(target: str | None) -> str | None:
     """Only same-site paths, so a login link cannot send people elsewhere."""
     if not target:
         return None
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return None  # CR/LF would split the Location header
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
@@ -250,12 +259,15 @@ def people():
 def person(user_id: int):
     viewer = current_user._get_current_object()
     person = get_person(viewer, user_id)
+    manages = can_manage(viewer, person)
     return render_template(
         "accounts/person.html",
         person=person,
         phone=display_phone(person.phone),
         form=PostForm(),
-        can_reset=scope_of(viewer).manages_places,
+        can_reset=manages,
+        is_official=person.is_official,
+        resets=services.reset_history(person) if manages or scope_of(viewer).is_global else [],
     )
 
 
@@ -263,18 +275,10 @@ def person(user_id: int):
 @login_required
 def person_reset_code(user_id: int):
     viewer = current_user._get_current_object()
-    if not scope_of(viewer).manages_places:
-        get_person(viewer, user_id)  # 404 when out of scope, 403 otherwise
-        return render_template(
-            "errors/error.html",
-            code=403,
-            title=_("Không có quyền truy cập"),
-            text=_("Chỉ cán bộ xã, cán bộ tỉnh hoặc quản trị viên được cấp mã."),
-        ), 403
+    person = get_manageable_person(viewer, user_id)  # 404 out of scope, 403 for officials and admins
     form = PostForm()
     if not form.validate_on_submit():
         return redirect(url_for("accounts.person", user_id=user_id))
-    code = services.issue_reset_code(viewer, user_id)
+    code = services.issue_reset_code(viewer, person.id)
     db.session.commit()
-    person = get_person(viewer, user_id)
     return render_template("accounts/reset_code.html", person=person, code=code, minutes=current_app.config["RESET_CODE_MINUTES"])

@@ -107,6 +107,7 @@ def register_hooks(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    import lms.accounts.cli  # noqa: F401  (adds reset-code)
     import lms.catalog.cli  # noqa: F401  (adds content-check and content-sync to the group)
     import lms.certificates.cli  # noqa: F401  (adds cert-verify, cert-keygen, cert-worker, cert-render)
     from lms.core.cli import lms_cli

@@ -9,11 +9,11 @@ from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, literal, select
+from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.models import User
-from lms.accounts.phone import display_phone
-from lms.accounts.scope import get_commune, get_team, get_village
-from lms.accounts.services import find_user_by_phone
+from lms.accounts.phone import display_phone, normalize_phone
+from lms.accounts.scope import get_commune, get_team, get_village, residents
 from lms.core import audit
 from lms.core.errors import ValidationFailed
 from lms.core.extensions import db
@@ -136,8 +136,7 @@ def create_village(actor: User, commune_code: str, name: str, kind: str) -> Vill
     if _name_taken(select(Village.name).where(Village.commune_code == commune.code), name):
         raise ValidationFailed(_("Xã này đã có thôn/tổ dân phố cùng tên."), field="name")
     village = Village(commune_code=commune.code, name=name, kind=kind, created_by_id=actor.id)
-    db.session.add(village)
-    db.session.flush()
+    _insert_or_refuse(village, _("Xã này đã có thôn/tổ dân phố cùng tên."))
     audit.record(actor.id, "village.create", "village", village.id, commune=commune.code, name=name)
     return village
 
@@ -148,31 +147,43 @@ def create_team(actor: User, village_id: int, name: str) -> Team:
     if _name_taken(select(Team.name).where(Team.village_id == village.id), name):
         raise ValidationFailed(_("Thôn này đã có tổ cùng tên."), field="name")
     team = Team(village_id=village.id, commune_code=village.commune_code, name=name)
-    db.session.add(team)
-    db.session.flush()
+    _insert_or_refuse(team, _("Thôn này đã có tổ cùng tên."))
     audit.record(actor.id, "team.create", "team", team.id, village=village.id, name=name)
     return team
 
 
+def _insert_or_refuse(row, message: str, field: str = "name") -> None:
+    """Insert row in a savepoint; a racing request that inserted the same key first turns
+    the unique violation into the form message instead of a server error."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError as exc:
+        raise ValidationFailed(message, field=field) from exc
+
+
 def add_member(actor: User, team_id: int, raw_phone: str, is_leader: bool = False) -> TeamMembership:
+    """Add a resident of the official's communes to a team. Anyone else gets the same message
+    as a number without an account, so the form reveals nothing about who is registered."""
     team = get_team(actor, team_id, manage=True)
-    person = find_user_by_phone(raw_phone)
+    phone = normalize_phone(raw_phone)
+    person = db.session.scalar(residents(actor).where(User.phone == phone))
     if person is None:
         raise ValidationFailed(
-            _("Chưa có tài khoản với số này. Người đó cần đăng ký trước (hoặc được tổ viên đăng ký giúp)."),
+            _(
+                "Không thêm được số này. Chỉ thêm được người đã có tài khoản và có xã/phường thường trú "
+                "thuộc phạm vi bạn quản lý. Nếu người đó chưa đăng ký, tổ viên có thể đăng ký giúp."
+            ),
             field="phone",
         )
+    already = _("%(name)s (%(phone)s) đã là thành viên của tổ này.", name=person.full_name, phone=display_phone(person.phone))
     existing = db.session.scalar(
-        select(TeamMembership).where(TeamMembership.team_id == team.id, TeamMembership.user_id == person.id)
+        select(TeamMembership.id).where(TeamMembership.team_id == team.id, TeamMembership.user_id == person.id)
     )
     if existing is not None:
-        raise ValidationFailed(
-            _("%(name)s (%(phone)s) đã là thành viên của tổ này.", name=person.full_name, phone=display_phone(person.phone)),
-            field="phone",
-        )
+        raise ValidationFailed(already, field="phone")
     membership = TeamMembership(team_id=team.id, user_id=person.id, is_leader=is_leader, added_by_id=actor.id)
-    db.session.add(membership)
-    db.session.flush()
+    _insert_or_refuse(membership, already, field="phone")
     audit.record(actor.id, "team.add_member", "team", team.id, user=person.id, leader=is_leader)
     return membership
 
