@@ -150,15 +150,71 @@ def test_wrong_password_shows_one_message_and_keeps_phone(factory, client, auth)
     assert "sai-mat-khau" not in response.text
 
 
-def test_many_wrong_passwords_are_rate_limited_with_friendly_page(factory, client, auth):
+def _login_from(app, address, phone, password):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return Auth(client).login(phone, password)
+
+
+def test_wrong_passwords_back_off_the_guessing_address_only(app, factory):
     phone = next_phone()
     factory.user(phone=phone)
-    statuses = [auth.login(phone, f"sai-{i}").status_code for i in range(9)]
-    assert statuses[:8] == [422] * 8
-    assert statuses[8] == 429
-    page = auth.login(phone, "mat-khau-123")
+    guesser = app.test_client()
+    guesser.environ_base["REMOTE_ADDR"] = "203.0.113.7"
+    statuses = [Auth(guesser).login(phone, f"sai-{i}").status_code for i in range(7)]
+    assert statuses[:5] == [422] * 5
+    assert statuses[5:] == [429, 429]
+    page = Auth(guesser).login(phone, "mat-khau-123")
     assert page.status_code == 429
-    assert "Bạn thao tác quá nhanh" in page.text
+    assert "Bạn đã nhập sai nhiều lần. Bạn hãy đợi" in page.text and "giây rồi thử lại." in page.text
+    # The owner, on their own phone, gets in at once: the guesser slowed only themselves.
+    assert _login_from(app, "198.51.100.20", phone, "mat-khau-123").status_code == 302
+
+
+def test_right_password_clears_the_failures_of_that_address(app, factory):
+    phone = next_phone()
+    factory.user(phone=phone)
+    for i in range(4):
+        assert _login_from(app, "203.0.113.8", phone, f"sai-{i}").status_code == 422
+    assert _login_from(app, "203.0.113.8", phone, "mat-khau-123").status_code == 302
+    statuses = [_login_from(app, "203.0.113.8", phone, f"sai-lai-{i}").status_code for i in range(5)]
+    assert statuses == [422] * 5
+
+
+def test_guessing_from_many_addresses_stops_the_phone_until_a_reset(app, factory):
+    from lms.accounts import services
+    from lms.accounts.models import User
+
+    phone = next_phone()
+    uid = factory.user(phone=phone)
+    limit = app.config["LOGIN_PHONE_FAILURE_LIMIT"]
+    for i in range(limit):
+        assert _login_from(app, f"203.0.113.{i % 200 + 1}", phone, f"sai-{i}").status_code == 422
+    stopped = _login_from(app, "198.51.100.30", phone, "mat-khau-123")
+    assert stopped.status_code == 429
+    assert "nhờ cán bộ xã cấp mã đặt lại mật khẩu" in stopped.text
+    admin_id = factory.user(role="admin")
+    with app.test_request_context():
+        code = services.issue_reset_code(db.session.get(User, admin_id), uid)
+        db.session.commit()
+    reset_client = app.test_client()
+    reset_client.environ_base["REMOTE_ADDR"] = "198.51.100.30"
+    done = Auth(reset_client).post(
+        "/reset", {"phone": phone, "code": code, "password": "mat-khau-moi-7", "password_confirm": "mat-khau-moi-7"}
+    )
+    assert done.status_code == 302
+    assert _login_from(app, "198.51.100.30", phone, "mat-khau-moi-7").status_code == 302
+
+
+def test_a_class_behind_one_address_can_all_log_in(app, factory):
+    """30 learners on one Wi-Fi log in within a minute, some after a typo."""
+    phones = [next_phone() for _ in range(30)]
+    for phone in phones:
+        factory.user(phone=phone)
+    for i, phone in enumerate(phones):
+        if i % 3 == 0:
+            assert _login_from(app, "192.0.2.50", phone, "go-nham-mat-khau").status_code == 422
+        assert _login_from(app, "192.0.2.50", phone, "mat-khau-123").status_code == 302
 
 
 def test_login_redirects_only_to_local_paths(factory, client):
@@ -315,3 +371,85 @@ def test_profile_update_keeps_typed_values_on_error(app, factory):
     assert ok.status_code == 302
     user = factory.get_user(uid)
     assert (user.full_name, user.home_commune_code, user.email) == ("Ngô Bảo Châu", OTHER_COMMUNE, "chau@example.com")
+
+
+def test_logout_ends_the_session_even_for_a_replayed_cookie(app, factory):
+    phone = next_phone()
+    factory.user(phone=phone)
+    client = app.test_client()
+    Auth(client).login(phone)
+    assert client.get("/account").status_code == 200
+    stolen = client.get_cookie("session").value
+    Auth(client).logout()
+    replay = app.test_client()
+    replay.set_cookie("session", stolen)
+    assert replay.get("/account").status_code == 302
+
+
+def test_logout_ends_the_remember_cookie_too(app, factory):
+    phone = next_phone()
+    factory.user(phone=phone)
+    client = app.test_client()
+    page = client.get("/login")
+    client.post("/login", data={"csrf_token": csrf_from(page.text), "phone": phone, "password": "mat-khau-123", "remember": "y"})
+    remember = client.get_cookie("remember_token").value
+    only_remember = app.test_client()
+    only_remember.set_cookie("remember_token", remember)
+    assert only_remember.get("/account").status_code == 200  # the cookie works while signed in
+    Auth(client).logout()
+    replay = app.test_client()
+    replay.set_cookie("remember_token", remember)
+    assert replay.get("/account").status_code == 302
+
+
+def test_logging_out_one_device_keeps_the_others(app, factory):
+    phone = next_phone()
+    factory.user(phone=phone)
+    laptop, mobile = app.test_client(), app.test_client()
+    Auth(laptop).login(phone)
+    Auth(mobile).login(phone)
+    Auth(laptop).logout()
+    assert mobile.get("/account").status_code == 200
+    assert laptop.get("/account").status_code == 302
+
+
+def test_account_pages_are_never_cached(app, factory):
+    client, _, uid, _ = login_as(app, factory, role="commune_official", role_commune=DEMO_COMMUNE)
+    for url in ("/account", "/account/export", "/people", f"/people/{uid}"):
+        assert client.get(url).headers["Cache-Control"] == "no-store", url
+
+
+def test_absurd_birth_years_get_the_field_message(app, factory, client):
+    for typed in ("1" * 309, "9" * 5000, "١٩٧٥", "1975.0", "-1975"):
+        page = client.get("/register")
+        response = client.post(
+            "/register",
+            data={
+                "csrf_token": csrf_from(page.text),
+                "phone": next_phone(),
+                "password": "mat-khau-123",
+                "password_confirm": "mat-khau-123",
+                "full_name": "Nguyễn An",
+                "birth_year": typed,
+                "commune": DEMO_COMMUNE,
+                "consent": "y",
+            },
+        )
+        assert response.status_code == 422, typed
+        assert "Năm sinh phải là số, ví dụ 1975." in response.text
+    _, auth, _, _ = login_as(app, factory)
+    response = auth.post("/account", {"full_name": "Nguyễn An", "birth_year": "9" * 309, "commune": DEMO_COMMUNE})
+    assert "Năm sinh phải là số, ví dụ 1975." in response.text
+
+
+def test_next_with_a_line_break_goes_home(factory, client):
+    phone = next_phone()
+    factory.user(phone=phone)
+    page = client.get("/login")
+    response = client.post(
+        "/login?next=/account%0d%0aSet-Cookie:%20x=1",
+        data={"csrf_token": csrf_from(page.text), "phone": phone, "password": "mat-khau-123"},
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    assert "x=1" not in response.headers.get("Set-Cookie", "")

@@ -53,9 +53,13 @@ class User(TimestampMixin, UserMixin, db.Model):
         foreign_keys="RoleAssignment.user_id",
     )
 
+    # The token of the login being made or used in this request (see UserSession); not stored.
+    login_token = None
+
     def get_id(self) -> str:
-        # The session version is part of the login id, so bumping it ends every session.
-        return f"{self.id}:{self.session_version}"
+        # The session version is part of the login id, so bumping it ends every session; the
+        # token names this device's UserSession row, so logging out ends this one.
+        return f"{self.id}:{self.session_version}:{self.login_token or ''}"
 
     @property
     def is_active(self) -> bool:  # type: ignore[override]
@@ -110,3 +114,16 @@ class ResetCode(db.Model):
     failed_attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class UserSession(db.Model):
+    """One signed-in device. The session and remember cookies carry its token; logging out
+    ends the row, so a copy of either cookie opens nothing afterwards."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]

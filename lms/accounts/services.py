@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from lms.accounts import sessions
 from lms.accounts.models import NAME_MAX, ResetCode, Role, RoleAssignment, User
 from lms.accounts.phone import normalize_phone
 from lms.accounts.scope import get_manageable_person
@@ -139,6 +140,29 @@ def register_user(
     return user
 
 
+class WrongCredentials(ValidationFailed):
+    """No account has this phone and password; the same message either way."""
+
+
+def update_profile(user: User, *, full_name: str, birth_year: int | None, email: str | None, commune_code: str | None) -> User:
+    """Change what a person says about themselves; raises ValidationFailed naming the field."""
+    email_taken = _("Thư điện tử này đã được dùng cho tài khoản khác.")
+    name = validate_full_name(full_name)
+    year = validate_birth_year(birth_year)
+    mail = validate_email(email)
+    if mail and mail != user.email and db.session.scalar(select(User.id).where(User.email == mail)):
+        raise ValidationFailed(email_taken, field="email")
+    commune = find_commune(commune_code)
+    user.full_name, user.birth_year, user.email = name, year, mail
+    user.home_commune_code = commune.code if commune else None
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as exc:  # a parallel request took the e-mail first
+        raise ValidationFailed(email_taken, field="email") from exc
+    return user
+
+
 def authenticate(raw_phone: str, password: str) -> User:
     """Return the user for these credentials or raise one message that reveals nothing."""
     message = _("Số điện thoại hoặc mật khẩu không đúng.")
@@ -148,9 +172,9 @@ def authenticate(raw_phone: str, password: str) -> User:
         # Spend the same time as a real check so the response does not reveal who exists.
         _DUMMY_HASH = _DUMMY_HASH or _hash("not-a-real-password")
         check_password_hash(_DUMMY_HASH, password or "")
-        raise ValidationFailed(message, field="password")
+        raise WrongCredentials(message, field="password")
     if not check_password_hash(user.password_hash, password or ""):
-        raise ValidationFailed(message, field="password")
+        raise WrongCredentials(message, field="password")
     if not user.is_active:
         raise ValidationFailed(_("Tài khoản này đang bị khóa. Bạn hãy liên hệ cán bộ xã."), field="phone")
     user.last_login_at = utcnow()
@@ -163,11 +187,13 @@ def change_password(user: User, current: str, new: str) -> None:
     validate_password(new, user.phone)
     user.password_hash = _hash(new)
     user.session_version += 1
+    sessions.end_all(user)
     audit.record(user.id, "password.change", "user", user.id)
 
 
 def logout_everywhere(user: User) -> None:
     user.session_version += 1
+    sessions.end_all(user)
     audit.record(user.id, "session.logout_all", "user", user.id)
     db.session.flush()
 
@@ -250,6 +276,7 @@ def reset_password_with_code(raw_phone: str, code: str, new_password: str) -> Us
         raise ValidationFailed(message, field="code")
     user.password_hash = _hash(new_password)
     user.session_version += 1
+    sessions.end_all(user)
     audit.record(user.id, "password.reset", "user", user.id, reset_by=reset.created_by_id)
     return user
 
@@ -357,6 +384,7 @@ def delete_account(user: User, password: str) -> None:
     user.password_hash = "!"  # noqa: S105  (no hash matches "!": the account cannot log in)
     user.deleted_at = now
     user.session_version += 1
+    sessions.end_all(user)
     user.roles.clear()
     from lms.places.models import TeamMembership
 

@@ -8,9 +8,9 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import or_, select
+from sqlalchemy import or_
 
-from lms.accounts import services
+from lms.accounts import services, sessions, throttle
 from lms.accounts.forms import (
     ChangePasswordForm,
     DeleteAccountForm,
@@ -25,7 +25,7 @@ from lms.accounts.phone import display_phone, normalize_phone
 from lms.accounts.scope import can_manage, get_manageable_person, get_person, scope_of, visible_people
 from lms.core.errors import ValidationFailed
 from lms.core.extensions import db, limiter
-from lms.core.forms import PostForm, attach_error
+from lms.core.forms import PostForm, attach_error, submit_form
 from lms.core.text import fold
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
@@ -52,12 +52,11 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def _login_phone_key() -> str:
-    raw = request.form.get("phone", "")
-    try:
-        return "login-phone:" + normalize_phone(raw)
-    except ValidationFailed:
-        return "login-phone:invalid"
+def _sign_in(user: User, remember: bool = False) -> None:
+    """Open a session row for this device, commit, then set the cookies that name it."""
+    sessions.start(user)
+    db.session.commit()
+    login_user(user, remember=remember)
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -84,8 +83,7 @@ def register():
         except ValidationFailed as error:
             attach_error(form, error)
         else:
-            db.session.commit()
-            login_user(user)
+            _sign_in(user)
             flash(_("Đăng ký thành công. Chào mừng bạn đến với Học số cộng đồng!"), "success")
             return redirect(url_for("core.home"))
     return render_template("accounts/register.html", form=form), 200 if request.method == "GET" else 422
@@ -93,21 +91,28 @@ def register():
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_PHONE_RATE_LIMIT"], methods=["POST"], key_func=_login_phone_key)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("core.home"))
     form = LoginForm()
+    status = 200 if request.method == "GET" else 422
     if form.validate_on_submit():
         try:
-            user = services.authenticate(form.phone.data, form.password.data)
+            phone = normalize_phone(form.phone.data)
+            throttle.check(phone)
+            user = services.authenticate(phone, form.password.data)
+        except throttle.LoginThrottled as error:
+            attach_error(form, error)
+            status = 429
+        except services.WrongCredentials as error:
+            throttle.record_failure(phone)
+            attach_error(form, error)
         except ValidationFailed as error:
             attach_error(form, error)
         else:
-            db.session.commit()
-            login_user(user, remember=form.remember.data)
+            throttle.clear(phone)
+            _sign_in(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next")) or url_for("core.home"))
-    status = 200 if request.method == "GET" else 422
     return render_template("accounts/login.html", form=form), status
 
 
@@ -115,6 +120,9 @@ def login():
 def logout():
     form = PostForm()
     if form.validate_on_submit():
+        if current_user.is_authenticated:
+            sessions.end(current_user._get_current_object())
+            db.session.commit()
         logout_user()
         flash(_("Bạn đã đăng xuất."), "info")
     return redirect(url_for("core.home"))
@@ -130,20 +138,17 @@ def account():
         form.commune.data = ""
         return render_template("accounts/account.html", form=form, user=user)
     if form.validate_on_submit():
-        try:
-            user.full_name = services.validate_full_name(form.full_name.data)
-            user.birth_year = services.validate_birth_year(form.birth_year.data)
-            email = services.validate_email(form.email.data)
-            if email and email != user.email and db.session.scalar(select(User.id).where(User.email == email)):
-                raise ValidationFailed(_("Thư điện tử này đã được dùng cho tài khoản khác."), field="email")
-            user.email = email
-            commune = services.find_commune(form.commune.data or None)
-            user.home_commune_code = commune.code if commune else None
-        except ValidationFailed as error:
-            db.session.rollback()
-            attach_error(form, error)
-        else:
-            db.session.commit()
+        saved = submit_form(
+            form,
+            lambda: services.update_profile(
+                user,
+                full_name=form.full_name.data,
+                birth_year=form.birth_year.data,
+                email=form.email.data,
+                commune_code=form.commune.data or None,
+            ),
+        )
+        if saved is not None:
             flash(_("Đã lưu thông tin của bạn."), "success")
             return redirect(url_for("accounts.account"))
     return render_template("accounts/account.html", form=form, user=user, phone=display_phone(user.phone))
@@ -160,8 +165,7 @@ def change_password():
         except ValidationFailed as error:
             attach_error(form, error)
         else:
-            db.session.commit()
-            login_user(user)  # the new session version keeps this device signed in
+            _sign_in(user)  # a new session with the new version keeps this device signed in
             flash(_("Đã đổi mật khẩu. Các thiết bị khác đã được đăng xuất."), "success")
             return redirect(url_for("accounts.account"))
     return render_template("accounts/password.html", form=form)
@@ -214,12 +218,13 @@ def reset_password():
     form = ResetForm()
     if form.validate_on_submit():
         try:
-            services.reset_password_with_code(form.phone.data, form.code.data, form.password.data)
+            user = services.reset_password_with_code(form.phone.data, form.code.data, form.password.data)
         except ValidationFailed as error:
-            db.session.commit()  # keep the failed-attempt count
+            db.session.commit()  # keep the count of tries
             attach_error(form, error)
         else:
             db.session.commit()
+            throttle.clear(user.phone)
             flash(_("Đã đặt lại mật khẩu. Bạn hãy đăng nhập bằng mật khẩu mới."), "success")
             return redirect(url_for("accounts.login"))
     return render_template("accounts/reset.html", form=form)

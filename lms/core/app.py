@@ -47,18 +47,11 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 
-    from lms.accounts.models import User
-
     @login_manager.user_loader
     def load_user(login_id: str):
-        # login_id is "<user id>:<session version>"; an old version means "logged out everywhere".
-        user_id, _, version = login_id.partition(":")
-        if not user_id.isdigit() or not version.isdigit():
-            return None
-        user = db.session.get(User, int(user_id))
-        if user is None or user.session_version != int(version) or not user.is_active:
-            return None
-        return user
+        from lms.accounts.sessions import load
+
+        return load(login_id)
 
     import lms.models  # noqa: F401  (every table on the metadata for migrations)
 

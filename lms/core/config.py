@@ -37,8 +37,13 @@ class BaseConfig:
     # Off only for load benchmarks, which log in many learners from one address.
     RATELIMIT_ENABLED = _env_bool("LMS_RATELIMIT", True)
     RATELIMIT_HEADERS_ENABLED = True
-    LOGIN_RATE_LIMIT = "10 per minute;60 per hour"
-    LOGIN_PHONE_RATE_LIMIT = "8 per 15 minutes"
+    # Per client address, on every login POST: a class of 30 behind one Wi-Fi must get in.
+    LOGIN_RATE_LIMIT = "60 per minute;600 per hour"
+    # Failed logins (lms/accounts/throttle.py): back-off per (phone, address) after this many,
+    # doubling up to the maximum; and a stop for the phone after this many from anywhere in an hour.
+    LOGIN_BACKOFF_AFTER = 5
+    LOGIN_BACKOFF_MAX_SECONDS = 900
+    LOGIN_PHONE_FAILURE_LIMIT = 30
 
     PASSWORD_HASH_METHOD = "scrypt"
     RESET_CODE_MINUTES = 30

@@ -49,11 +49,13 @@ class YearField(IntegerField):
     """An integer field whose "not a number" message is ours (and so translated)."""
 
     def process_formdata(self, valuelist):
-        if not valuelist or not valuelist[0].strip():
+        raw = valuelist[0].strip() if valuelist and isinstance(valuelist[0], str) else ""
+        if not raw:
             self.data = None
             return
-        try:
-            self.data = int(valuelist[0].strip())
-        except ValueError as error:
+        # ASCII digits only, at most 4: int() would also take "١٩٧٥" or 400 digits that no
+        # validator can compare.
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 4):
             self.data = None
-            raise ValueError(str(_l("Năm sinh phải là số, ví dụ 1975."))) from error
+            raise ValueError(str(_l("Năm sinh phải là số, ví dụ 1975.")))
+        self.data = int(raw)
