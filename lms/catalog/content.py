@@ -3,15 +3,24 @@
 Nothing here touches the database: `load_content()` returns a ContentBundle and
 a list of problems, each with the file and line it belongs to, so
 `flask lms content-check` can print them as `file:line: message`.
+
+Problems have a level. LOAD: the content cannot be loaded as written, so
+content-check and content-sync both refuse it. CHECK: an editorial rule (each
+question names the lesson that teaches it and that lesson holds its key fact;
+lesson sources well formed): content-check fails, content-sync still loads the
+content. REVIEW: review dates and dated sources: content-check warns, and
+fails with --strict.
 """
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +41,24 @@ DANGEROUS_RE = re.compile(r"<\s*(script|iframe|object|embed|style)\b|\bon[a-z]+\
 IMAGE_RE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
 LESSON_LINK_RE = re.compile(r"\]\(lesson:([a-z0-9-]+)/([a-z0-9-]+)\)")
 FRONT_MATTER_KEYS = {"title", "slug", "audience", "minutes", "order"}
+QUESTION_KEYS = {"id", "type", "audience", "prompt", "options", "answer", "explanation", "taught_in", "__line__"}
+REVIEW_MONTHS = 12
+# Shares of the correct option the lesson must contain: its content syllables (tiếng), and
+# its adjacent pairs of them, which is how most Vietnamese words are written (mật khẩu).
+KEY_WORD_SHARE = 0.6
+KEY_PAIR_SHARE = 0.5
+LOAD, CHECK, REVIEW = "load", "check", "review"
+# Function words that carry no fact of their own; kept short on purpose (docs/content-guide.md).
+STOP_WORDS = frozenset(
+    """
+    a à ạ ai bạn bằng bị bởi cả các cái cần cho chỉ chưa có còn của cùng đã đang đây để đến đều
+    điều đó gì hay hãy hoặc hơn khi không là lại làm lên luôn mà mình mọi một nào này nên nếu người
+    nhé nhất như nhưng những nữa ở qua ra rằng rất rồi sau sẽ tại thì theo thế trên trong từ từng
+    và vào vẫn về vì với được việc
+    """.split()  # noqa: SIM905 (one word list to read, not eighty lines)
+)
+_NOT_WORD_RE = re.compile(r"[\W_]+")
+_EDGE_PUNCTUATION = ".,;:!?()[]{}«»\"'“”‘’…*`"
 
 
 @dataclass
@@ -39,9 +66,11 @@ class Problem:
     path: str
     line: int
     message: str
+    level: str = LOAD
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
+        label = "cảnh báo: " if self.level == REVIEW else ""
+        return f"{self.path}:{self.line}: {label}{self.message}"
 
 
 @dataclass
@@ -55,6 +84,8 @@ class LessonData:
     path: str
     body_line: int = 1
     content_hash: str = ""
+    reviewed: date | None = None
+    sources: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -67,6 +98,8 @@ class QuestionData:
     correct: list[str]
     explanation: str
     content_hash: str = ""
+    # Not part of the hash: pointing a question at another lesson changes no attempt's meaning.
+    taught_in: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -119,6 +152,7 @@ def _construct_mapping(loader, node, deep=False):
 
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _line(data: Any, default: int = 1) -> int:
@@ -126,8 +160,9 @@ def _line(data: Any, default: int = 1) -> int:
 
 
 class _Reader:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, today: date):
         self.root = root
+        self.today = today
         self.problems: list[Problem] = []
 
     def rel(self, path: Path) -> str:
@@ -136,8 +171,8 @@ class _Reader:
         except ValueError:
             return str(path)
 
-    def problem(self, path: Path, line: int, message: str) -> None:
-        self.problems.append(Problem(self.rel(path), line, message))
+    def problem(self, path: Path, line: int, message: str, level: str = LOAD) -> None:
+        self.problems.append(Problem(self.rel(path), line, message, level))
 
     def read_text(self, path: Path) -> str | None:
         try:
@@ -199,6 +234,72 @@ def _check_body(reader: _Reader, path: Path, body: str, first_line: int) -> None
             reader.problem(path, number, "có mã HTML/JavaScript nguy hiểm (script, iframe, on...=, javascript:)")
         elif RAW_HTML_RE.search(visible):
             reader.problem(path, number, "không dùng HTML thô trong bài học; hãy viết bằng Markdown")
+
+
+def _months_before(day: date, months: int) -> date:
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def _check_reviewed(reader: _Reader, path: Path, meta: dict) -> date | None:
+    """`reviewed: YYYY-MM-DD`; a warning when missing, partial or older than REVIEW_MONTHS."""
+    value = meta.get("reviewed")
+    if not isinstance(value, date):
+        wrong = "thiếu 'reviewed'" if value is None else f"'reviewed: {value}' không phải ngày đầy đủ"
+        reader.problem(path, 2, f"{wrong}; ghi ngày xem lại bài dạng YYYY-MM-DD", REVIEW)
+        return None
+    if value > reader.today:
+        reader.problem(path, 2, f"ngày xem lại {value.isoformat()} ở tương lai", REVIEW)
+    elif value < _months_before(reader.today, REVIEW_MONTHS):
+        reader.problem(
+            path, 2, f"bài xem lại lần cuối ngày {value.isoformat()}, đã quá {REVIEW_MONTHS} tháng: hãy đối chiếu lại nguồn",
+            REVIEW,
+        )  # fmt: skip
+    return value
+
+
+def _lesson_sources(reader: _Reader, path: Path, meta: dict) -> list[dict[str, Any]]:
+    """`sources:` a list of {title, url (optional), date}; the date is the source document's."""
+    raw = meta.get("sources")
+    if raw is None or raw == []:
+        reader.problem(path, 2, "thiếu 'sources': các nguồn của bài, mỗi nguồn có title và date", REVIEW)
+        return []
+    if not isinstance(raw, list):
+        reader.problem(path, 2, "'sources' phải là danh sách {title, url, date}", CHECK)
+        return []
+    sources = []
+    for item in raw:
+        line = _line(item, 1) + 1  # the front matter starts on line 2 of the file
+        if not isinstance(item, dict) or not isinstance(item.get("title"), str) or not item["title"].strip():
+            reader.problem(path, line, "mỗi nguồn cần 'title' (tên văn bản, trang hoặc bài báo)", CHECK)
+            continue
+        url = item.get("url")
+        if url is not None and not (isinstance(url, str) and re.match(r"^https?://\S+$", url)):
+            reader.problem(path, line, f"nguồn '{item['title']}': url phải bắt đầu bằng http:// hoặc https://", CHECK)
+        if not isinstance(item.get("date"), date):
+            reader.problem(path, line, f"nguồn '{item['title']}' thiếu 'date' (ngày của văn bản, dạng YYYY-MM-DD)", REVIEW)
+        sources.append({key: value for key, value in item.items() if key != "__line__"})
+    return sources
+
+
+def _module_sources(reader: _Reader, path: Path, data: dict) -> list[str]:
+    """A module names its sources as strings, or as {title, url, date} like a lesson; stored as labels."""
+    raw = data.get("sources")
+    if not isinstance(raw, list) or not raw:
+        reader.problem(path, _line(data), "'sources' phải là danh sách nguồn không rỗng")
+        return []
+    labels = []
+    for item in raw:
+        if isinstance(item, str) and item.strip():
+            labels.append(item.strip())
+        elif isinstance(item, dict) and isinstance(item.get("title"), str) and item["title"].strip():
+            when = item.get("date")
+            parts = [item["title"].strip(), str(item.get("url") or "").strip()]
+            label = " — ".join(part for part in parts if part)
+            labels.append(f"{label} ({when.strftime('%d/%m/%Y')})" if isinstance(when, date) else label)
+        else:
+            reader.problem(path, _line(item, _line(data)), "mỗi nguồn là một chuỗi, hoặc {title, url, date}")
+    return labels
 
 
 def _read_lesson(reader: _Reader, path: Path) -> LessonData | None:
@@ -267,6 +368,8 @@ def _read_lesson(reader: _Reader, path: Path) -> LessonData | None:
         body_line=body_first_line,
     )
     lesson.content_hash = content_hash([lesson.title, lesson.audience, lesson.minutes, lesson.position, body])
+    lesson.reviewed = _check_reviewed(reader, path, meta)
+    lesson.sources = _lesson_sources(reader, path, meta)
     return lesson
 
 
@@ -286,7 +389,7 @@ def _read_module(reader: _Reader, folder: Path) -> ModuleData | None:
         title=reader.require_str(manifest, data, "title"),
         summary=reader.require_str(manifest, data, "summary"),
         objectives=reader.str_list(manifest, data, "objectives"),
-        sources=reader.str_list(manifest, data, "sources"),
+        sources=_module_sources(reader, manifest, data),
     )
     slugs: dict[str, str] = {}
     orders: dict[int, str] = {}
@@ -354,7 +457,7 @@ def _read_bank(reader: _Reader, path: Path, modules: dict[str, ModuleData], seen
         except QuestionSpecError as exc:
             reader.problem(path, line, f"{key}: {exc}")
             continue
-        unknown = set(item) - {"id", "type", "audience", "prompt", "options", "answer", "explanation", "__line__"}
+        unknown = set(item) - QUESTION_KEYS
         if unknown:
             reader.problem(path, line, f"{key}: khóa lạ: {', '.join(sorted(unknown))}")
         for text in [prompt, explanation] + [o["text"] for o in normalized.options]:
@@ -375,7 +478,120 @@ def _read_bank(reader: _Reader, path: Path, modules: dict[str, ModuleData], seen
         question.content_hash = content_hash(
             [question.type, question.audience, prompt, question.options, question.correct, explanation]
         )
+        question.taught_in = _taught_in(reader, path, line, module, modules, question, item.get("taught_in"))
+        if question.taught_in:
+            _check_key_fact(reader, path, line, module, question)
         module.questions.append(question)
+
+
+def _taught_in(
+    reader: _Reader, path: Path, line: int, module: ModuleData, modules: dict[str, ModuleData], question: QuestionData, raw: Any
+) -> list[str]:
+    """The lesson slugs of the question's own module that teach it; [] (with a problem) when unusable."""
+    key = question.key
+    if raw is None:
+        reader.problem(path, line, f"{key}: thiếu 'taught_in' (slug của bài học dạy câu này)", CHECK)
+        return []
+    slugs = [raw] if isinstance(raw, str) else raw
+    if not isinstance(slugs, list) or not slugs or not all(isinstance(s, str) and s.strip() for s in slugs):
+        reader.problem(path, line, f"{key}: 'taught_in' phải là một slug bài học hoặc danh sách slug", CHECK)
+        return []
+    lessons = {lesson.slug: lesson for lesson in module.lessons}
+    good = []
+    for slug in (s.strip() for s in slugs):
+        lesson = lessons.get(slug)
+        if lesson is None:
+            elsewhere = [m.slug for m in modules.values() if m is not module and any(x.slug == slug for x in m.lessons)]
+            where = f"; bài này thuộc học phần {', '.join(elsewhere)}" if elsewhere else ""
+            reader.problem(path, line, f"{key}: taught_in '{slug}' không phải bài học của học phần {module.slug}{where}", CHECK)
+        elif question.audience == "all" and lesson.audience == "members":
+            reader.problem(
+                path, line, f"{key}: câu dành cho mọi khóa nhưng bài '{slug}' chỉ có trong khóa thành viên", CHECK
+            )  # fmt: skip
+        else:
+            good.append(slug)
+    return good if len(good) == len(slugs) else []
+
+
+def normalize_text(text: str) -> str:
+    """NFC, lower case, every run of punctuation and spaces made one space. Diacritics stay:
+    in Vietnamese they tell words apart (bán/bạn, cơ/có)."""
+    return " ".join(_NOT_WORD_RE.sub(" ", unicodedata.normalize("NFC", text).lower()).split())
+
+
+def exact_terms(text: str) -> list[str]:
+    """Numbers, hotlines, document numbers, codes and addresses: they must be quoted verbatim.
+    A term is a token with a digit (111, 91/2025/QH15), a dot inside (dichvucong.gov.vn) or
+    two capitals (TCTM, VNeID), compared after normalize_text."""
+    terms = []
+    for raw in text.split():
+        token = raw.strip(_EDGE_PUNCTUATION)
+        capitals = sum(ch.isupper() for ch in token)
+        if any(ch.isdigit() for ch in token) or re.search(r"\w\.\w", token) or capitals >= 2:
+            term = normalize_text(token)
+            if term and term not in terms:
+                terms.append(term)
+    return terms
+
+
+def content_words(text: str) -> list[str]:
+    """The distinct syllables of text that are not function words."""
+    words = []
+    for word in normalize_text(text).split():
+        if word not in STOP_WORDS and word not in words:
+            words.append(word)
+    return words
+
+
+def content_pairs(text: str) -> list[str]:
+    """The distinct adjacent pairs of content syllables: 'mật khẩu', 'công an'."""
+    tokens = normalize_text(text).split()
+    pairs = []
+    for first, second in zip(tokens, tokens[1:], strict=False):
+        pair = f"{first} {second}"
+        if first not in STOP_WORDS and second not in STOP_WORDS and pair not in pairs:
+            pairs.append(pair)
+    return pairs
+
+
+def _key_texts(question: QuestionData) -> list[str]:
+    """What the learner must have read: each correct option; the explanation for a true/false
+    item or for an option that is only function words."""
+    if question.type == "true_false":
+        return [question.explanation]
+    texts = [o["text"] for o in question.options if o["id"] in question.correct]
+    return [text if content_words(text) else question.explanation for text in texts]
+
+
+def _check_key_fact(reader: _Reader, path: Path, line: int, module: ModuleData, question: QuestionData) -> None:
+    lessons = [lesson for lesson in module.lessons if lesson.slug in question.taught_in]
+    lesson_text = " " + " ".join(normalize_text(f"{x.title} {x.body}") for x in lessons) + " "
+    lesson_words = set(lesson_text.split())
+    where = ", ".join(question.taught_in)
+    texts = _key_texts(question)
+    for term in exact_terms(" ".join(texts + [question.explanation])):
+        if f" {term} " not in lesson_text:
+            reader.problem(path, line, f"{question.key}: '{term}' không có nguyên văn trong bài {where}", CHECK)
+    for text in texts:
+        words, pairs = content_words(text), content_pairs(text)
+        missing_words = [word for word in words if word not in lesson_words]
+        missing_pairs = [pair for pair in pairs if f" {pair} " not in lesson_text]
+        short = []
+        if _share(words, missing_words) < KEY_WORD_SHARE:
+            short.append(f"{len(words) - len(missing_words)}/{len(words)} tiếng (cần ≥ {KEY_WORD_SHARE:.0%})")
+        if _share(pairs, missing_pairs) < KEY_PAIR_SHARE:
+            short.append(f"{len(pairs) - len(missing_pairs)}/{len(pairs)} cụm hai tiếng (cần ≥ {KEY_PAIR_SHARE:.0%})")
+        if short:
+            reader.problem(
+                path, line,
+                f"{question.key}: bài {where} thiếu ý «{text}»: chỉ có {', '.join(short)};"
+                f" thiếu: {', '.join(missing_words + missing_pairs)}",
+                CHECK,
+            )  # fmt: skip
+
+
+def _share(wanted: list[str], missing: list[str]) -> float:
+    return 1.0 if not wanted else (len(wanted) - len(missing)) / len(wanted)
 
 
 def _read_course(reader: _Reader, path: Path, position: int) -> CourseData | None:
@@ -483,9 +699,27 @@ def _check_references(reader: _Reader, root: Path, bundle: ContentBundle) -> Non
                     )
 
 
-def load_content(root: Path) -> tuple[ContentBundle, list[Problem]]:
-    """Read every course, module, lesson and question bank under root."""
-    reader = _Reader(root)
+def read_taught_in(path: Path) -> dict[str, list[str]]:
+    """Question id -> lesson slugs, read straight from one bank file; tolerant of a broken
+    file (content-check reports it), which then simply gives no links."""
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_FAST_LOADER)  # noqa: S506 (a safe loader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return {}
+    items = data.get("questions") if isinstance(data, dict) else None
+    found = {}
+    for item in items if isinstance(items, list) else []:
+        raw = item.get("taught_in") if isinstance(item, dict) else None
+        slugs = [raw] if isinstance(raw, str) else raw
+        if isinstance(slugs, list):
+            found[str(item.get("id"))] = [s.strip() for s in slugs if isinstance(s, str)]
+    return found
+
+
+def load_content(root: Path, today: date | None = None) -> tuple[ContentBundle, list[Problem]]:
+    """Read every course, module, lesson and question bank under root; review dates are
+    judged against `today` (default: the current date)."""
+    reader = _Reader(root, today or date.today())
     bundle = ContentBundle(root=root)
     modules_dir = root / "courses" / "modules"
     if not modules_dir.is_dir():

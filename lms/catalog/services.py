@@ -11,8 +11,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 
-from lms.catalog.content import ContentBundle, Problem, load_content
-from lms.catalog.models import Course, CourseModule, Lesson, Module
+from lms.catalog.content import LOAD, ContentBundle, Problem, load_content, read_taught_in
+from lms.catalog.models import Course, CourseModule, Lesson, Module, Question
 from lms.catalog.sync import SyncReport, sync_content
 from lms.core.errors import DomainError, NotFound
 from lms.core.extensions import db
@@ -35,13 +35,47 @@ def check_content(root: Path | None = None) -> tuple[ContentBundle, list[Problem
 
 
 def sync_from_disk(root: Path | None = None) -> SyncReport:
-    """Validate everything first; load nothing unless the whole content is valid."""
+    """Validate everything first; load nothing unless the whole content loads. Editorial
+    problems (content-check's CHECK and REVIEW levels) do not block the sync: the report
+    carries their count, and content-check is the gate before a merge."""
     bundle, problems = check_content(root)
-    if problems:
-        raise ContentInvalid(problems)
+    blocking = [p for p in problems if p.level == LOAD]
+    if blocking:
+        raise ContentInvalid(blocking)
     report = sync_content(bundle)
+    report.editorial_problems = len(problems)
     forget_lesson_keys()
     return report
+
+
+_taught_in_files: dict[Path, tuple[tuple[int, int], dict[str, list[str]]]] = {}
+
+
+def _taught_in(module_slug: str) -> dict[str, list[str]]:
+    """The bank file's taught_in fields, re-read only when the file changes. They are not
+    stored: a lesson link changes no question's meaning, so it needs no new version."""
+    path = content_root() / "quizzes" / f"{module_slug}.yaml"
+    try:
+        stat = path.stat()
+    except OSError:
+        return {}
+    stamp = (stat.st_mtime_ns, stat.st_size)
+    known = _taught_in_files.get(path)
+    if known is None or known[0] != stamp:
+        known = (stamp, read_taught_in(path))
+        _taught_in_files[path] = known
+    return known[1]
+
+
+def lessons_teaching(module: Module, lessons: list[Lesson], question_ids: list[int]) -> dict[int, list[Lesson]]:
+    """For each question id, the lessons (among `lessons`, those the course shows) that teach it.
+    Old versions of a question share its id, so they link to the lesson of today's version."""
+    if not question_ids:
+        return {}
+    keys = dict(db.session.execute(select(Question.id, Question.key).where(Question.id.in_(question_ids))).all())
+    taught = _taught_in(module.slug)
+    by_slug = {lesson.slug: lesson for lesson in lessons}
+    return {qid: [by_slug[s] for s in taught.get(key, []) if s in by_slug] for qid, key in keys.items()}
 
 
 def list_courses() -> list[Course]:

@@ -22,6 +22,7 @@ from lms.core.models import utcnow
 @dataclass
 class SyncReport:
     counts: Counter = field(default_factory=Counter)
+    editorial_problems: int = 0  # content-check problems that do not stop a sync
 
     def add(self, kind: str, what: str) -> None:
         self.counts[(kind, what)] += 1

@@ -313,6 +313,7 @@ def result_view(attempt: QuizAttempt) -> list[dict]:
                 ],
                 "is_correct": bool(answer and answer.is_correct),
                 "explanation": version.explanation,
+                "question_id": version.question_id,
             }
         )
     return view

@@ -143,6 +143,9 @@ def result(attempt_id: int):
     module = db.session.get(Module, attempt.module_id)
     from lms.learning.services import module_overview
 
-    overview = module_overview(_user(), course, module, catalog.module_lessons(course, module))
+    lessons = catalog.module_lessons(course, module)
+    overview = module_overview(_user(), course, module, lessons)
+    items = services.result_view(attempt)
+    review = catalog.lessons_teaching(module, lessons, [item["question_id"] for item in items if not item["is_correct"]])
     return render_template("quizzes/result.html", attempt=attempt, course=course, module=module,
-                           items=services.result_view(attempt), overview=overview, form=PostForm())  # fmt: skip
+                           items=items, review=review, overview=overview, form=PostForm())  # fmt: skip
