@@ -135,13 +135,36 @@ def test_certificates_outside_the_scope_do_not_exist_for_an_official(app, factor
     assert official.post(f"{page}/regenerate", data=regenerate).status_code == 404
     assert get_certificate(app, code).revoked_at is None
     found = official.get("/certificates/manage", query_string={"q": code})
-    assert "Không tìm thấy người này" in found.text
+    assert "Không tìm thấy giấy chứng nhận này trong phạm vi bạn quản lý" in found.text
     # Learners and team leaders do not manage certificates at all.
     learner, _, _, _ = login_as(app, factory)
     assert learner.get("/certificates/manage").status_code == 403
     # An admin sees everything.
     admin, _, _, _ = login_as(app, factory, role="admin")
     assert admin.get(page).status_code == 200
+
+
+def test_an_official_changes_no_certificate_of_an_equal_or_higher_role(app, factory):
+    """Revoking and correcting touch the holder's record: an official's certificate is changed
+    by an admin only, as any correction of an official (team or commune never widens that)."""
+    colleague = factory.user(name="Đỗ Thị Cán", role="commune_official", role_commune=DEMO_COMMUNE)
+    code = complete_course(app, colleague)
+    official, _ = _official(app, factory)
+    page = f"/certificates/manage/c/{code}"
+    shown = official.get(page)
+    assert shown.status_code == 200 and "giữ vai trò ngang hoặc cao hơn vai trò của bạn" in shown.text
+    assert 'id="revoke"' not in shown.text and 'id="regenerate"' not in shown.text
+    revoked = _post(official, f"{page}/revoke", page, {"reason": "Thử thu hồi của đồng nghiệp"})
+    assert revoked.status_code == 403 and "không thu hồi hay sửa tên" in revoked.text
+    renamed = _post(official, f"{page}/regenerate", page, {"full_name": "Tên Khác Hẳn", "revision": "1"})
+    assert renamed.status_code == 403
+    certificate = get_certificate(app, code)
+    assert certificate.revoked_at is None and certificate.printed_name == "Đỗ Thị Cán"
+    assert factory.get_user(colleague).full_name == "Đỗ Thị Cán"
+    assert _audit(app, "certificate.revoke") == [] and _audit(app, "certificate.regenerate") == []
+    admin, _, _, _ = login_as(app, factory, role="admin")
+    assert _post(admin, f"{page}/revoke", page, {"reason": "Thu hồi theo quyết định"}).status_code == 302
+    assert get_certificate(app, code).revoked_at is not None
 
 
 # --- bulk --------------------------------------------------------------------------------------
@@ -154,13 +177,24 @@ def commune_with_teams(app, factory):
     v1, v2 = factory.village(name="Thôn Đông"), factory.village(name="Thôn Tây")
     a = factory.user(name="Nguyễn Văn A")
     b = factory.user(name="Trần Thị B")
-    c = factory.user(name="Lê Văn C", commune=OTHER_COMMUNE)  # lives elsewhere, member of a team here
+    c = factory.user(name="Lê Văn C", commune=OTHER_COMMUNE)  # lives elsewhere, member of a team here: not ours
     resident = factory.user(name="Phạm Thị Dân")
     far = factory.user(name="Hồ Văn Xa", commune=OTHER_COMMUNE)
     t1 = factory.team(v1, name="Tổ số 1", members=[a, c], leader=a)
     t2 = factory.team(v2, name="Tổ số 2", members=[b])
     codes = {uid: complete_course(app, uid) for uid in (a, b, c, resident, far)}
     return {"villages": (v1, v2), "teams": (t1, t2), "users": (a, b, c, resident, far), "codes": codes}
+
+
+def _bulk(client, group, file, **data):
+    """Press a download button of a group page: a POST (CSRF, audited) that answers with a
+    signed link to the file, which the browser then follows."""
+    token = csrf_from(client.get("/certificates/manage").text)
+    response = client.post(f"{group}/{file}", data={"csrf_token": token, **data})
+    if response.status_code != 303:
+        return response
+    assert response.headers["Location"].startswith(f"{group}/{file}?"), response.headers["Location"]
+    return client.get(response.headers["Location"])
 
 
 def _zip_names(response):
@@ -174,21 +208,23 @@ def test_bulk_zip_by_commune_village_and_team(app, factory, commune_with_teams):
     data = commune_with_teams
     a, b, c, resident, far = data["users"]
     codes = data["codes"]
-    page = official.get(f"/certificates/manage/commune/{DEMO_COMMUNE}")
-    assert page.status_code == 200 and "4 giấy chứng nhận còn hiệu lực" in page.text
-    response = official.get(f"/certificates/manage/commune/{DEMO_COMMUNE}/chung-nhan.zip")
+    group = f"/certificates/manage/commune/{DEMO_COMMUNE}"
+    page = official.get(group)
+    assert page.status_code == 200 and "3 giấy chứng nhận còn hiệu lực" in page.text
+    assert f'<form method="post" action="{group}/chung-nhan.zip">' in page.text  # a button, not a link
+    response = _bulk(official, group, "chung-nhan.zip")
     assert response.status_code == 200 and response.mimetype == "application/zip" and response.is_streamed
     names, archive = _zip_names(response)
+    # Team membership widens nothing: Lê Văn C, who lives elsewhere, is left to their own commune.
     assert names == sorted([
-        f"le-van-c_{codes[c]}.pdf", f"nguyen-van-a_{codes[a]}.pdf", f"pham-thi-dan_{codes[resident]}.pdf",
-        f"tran-thi-b_{codes[b]}.pdf",
+        f"nguyen-van-a_{codes[a]}.pdf", f"pham-thi-dan_{codes[resident]}.pdf", f"tran-thi-b_{codes[b]}.pdf",
     ])  # fmt: skip
     assert "Trần Thị B" in pdf_text(archive.read(f"tran-thi-b_{codes[b]}.pdf"))
     v1, v2 = data["villages"]
-    names, _ = _zip_names(official.get(f"/certificates/manage/village/{v1}/chung-nhan.zip"))
-    assert names == sorted([f"nguyen-van-a_{codes[a]}.pdf", f"le-van-c_{codes[c]}.pdf"])
+    names, _ = _zip_names(_bulk(official, f"/certificates/manage/village/{v1}", "chung-nhan.zip"))
+    assert names == [f"nguyen-van-a_{codes[a]}.pdf"]
     t1, t2 = data["teams"]
-    names, _ = _zip_names(official.get(f"/certificates/manage/team/{t2}/chung-nhan.zip"))
+    names, _ = _zip_names(_bulk(official, f"/certificates/manage/team/{t2}", "chung-nhan.zip"))
     assert names == [f"tran-thi-b_{codes[b]}.pdf"]
     assert len(_audit(app, "certificate.bulk_zip")) == 3
 
@@ -201,16 +237,22 @@ def test_bulk_respects_scope(app, factory, commune_with_teams):
     for url in (
         f"/certificates/manage/commune/{DEMO_COMMUNE}",
         f"/certificates/manage/commune/{DEMO_COMMUNE}/chung-nhan.zip",
-        f"/certificates/manage/village/{v1}/ban-in.pdf",
+        f"/certificates/manage/village/{v1}/ban-in.pdf?part=1",
         f"/certificates/manage/team/{t1}/chung-nhan.zip",
         f"/certificates/manage/team/{t1}/progress.json",
     ):
         assert far_official.get(url).status_code == 404, url
-    # In their own commune they see only the person who lives there; the team member who lives
-    # there but belongs to a team here is theirs too (scope: home commune or team).
+    for group, file, fields in (
+        (f"/certificates/manage/commune/{DEMO_COMMUNE}", "chung-nhan.zip", {}),
+        (f"/certificates/manage/village/{v1}", "ban-in.pdf", {"part": "1"}),
+        (f"/certificates/manage/team/{t1}", "chung-nhan.zip", {}),
+    ):
+        assert _bulk(far_official, group, file, **fields).status_code == 404, group
+    assert _audit(app, "certificate.bulk_zip") == [] and _audit(app, "certificate.bulk_print") == []
+    # In their own commune they see the people who live there, the one in a team elsewhere too.
     codes = data["codes"]
     a, b, c, resident, far = data["users"]
-    names, _ = _zip_names(far_official.get(f"/certificates/manage/commune/{OTHER_COMMUNE}/chung-nhan.zip"))
+    names, _ = _zip_names(_bulk(far_official, f"/certificates/manage/commune/{OTHER_COMMUNE}", "chung-nhan.zip"))
     assert names == sorted([f"ho-van-xa_{codes[far]}.pdf", f"le-van-c_{codes[c]}.pdf"])
     # The team leader is not an official: no bulk downloads.
     from tests.conftest import Auth
@@ -222,6 +264,7 @@ def test_bulk_respects_scope(app, factory, commune_with_teams):
         phone = db.session.get(User, a).phone
     Auth(leader).login("0" + phone[3:])
     assert leader.get(f"/certificates/manage/team/{t1}/chung-nhan.zip").status_code == 403
+    assert _bulk(leader, f"/certificates/manage/team/{t1}", "chung-nhan.zip").status_code == 403
     # A made-up group id is simply not found.
     official, _ = _official(app, factory)
     assert official.get("/certificates/manage/team/999999").status_code == 404
@@ -237,28 +280,71 @@ def test_revoked_certificates_are_left_out_of_bulk_files(app, factory, commune_w
     official, _ = _official(app, factory)
     page = f"/certificates/manage/c/{codes[b]}"
     _post(official, f"{page}/revoke", page, {"reason": "Thu hồi để kiểm thử"})
-    assert official.get(f"/certificates/manage/team/{t2}/chung-nhan.zip").status_code == 404
+    assert _bulk(official, f"/certificates/manage/team/{t2}", "chung-nhan.zip").status_code == 404
+    assert _audit(app, "certificate.bulk_zip") == []  # nothing was downloaded
     listing = official.get(f"/certificates/manage/team/{t2}").text
     assert "Đã thu hồi" in listing and "0 giấy chứng nhận còn hiệu lực" in listing
 
 
 def test_print_pdf_has_one_page_per_certificate_in_batches(app, factory, commune_with_teams):
-    official, _ = _official(app, factory)
-    response = official.get(f"/certificates/manage/commune/{DEMO_COMMUNE}/ban-in.pdf")
+    official, official_id = _official(app, factory)
+    group = f"/certificates/manage/commune/{DEMO_COMMUNE}"
+    response = _bulk(official, group, "ban-in.pdf", part="1")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
-    assert pdf_pages(response.data) == 4
+    assert pdf_pages(response.data) == 3
     text = pdf_text(response.data)
-    for name in ("Nguyễn Văn A", "Trần Thị B", "Lê Văn C", "Phạm Thị Dân"):
+    for name in ("Nguyễn Văn A", "Trần Thị B", "Phạm Thị Dân"):
         assert name in text
-    app.config["CERTIFICATE_PRINT_BATCH"] = 3
+    assert "Lê Văn C" not in text
+    app.config["CERTIFICATE_PRINT_BATCH"] = 2
     try:
-        page = official.get(f"/certificates/manage/commune/{DEMO_COMMUNE}").text
-        assert "Bản in phần 2" in page
-        assert pdf_pages(official.get(f"/certificates/manage/commune/{DEMO_COMMUNE}/ban-in.pdf?part=2").data) == 1
-        assert official.get(f"/certificates/manage/commune/{DEMO_COMMUNE}/ban-in.pdf?part=3").status_code == 404
-        assert official.get(f"/certificates/manage/commune/{DEMO_COMMUNE}/ban-in.pdf?part=x").status_code == 404
+        page = official.get(group).text
+        assert "Bản in phần 2" in page and '<button type="submit" class="button secondary" name="part" value="2">' in page
+        assert pdf_pages(_bulk(official, group, "ban-in.pdf", part="2").data) == 1
+        for part in ("3", "x", "0", "", "²", "٢", "２", "1" * 30):
+            response = _bulk(official, group, "ban-in.pdf", part=part)
+            assert response.status_code == 404 and "Không có giấy chứng nhận nào trong phần này" in response.text, part
     finally:
         app.config.pop("CERTIFICATE_PRINT_BATCH")
+    events = _audit(app, "certificate.bulk_print")
+    assert sorted(e.detail["part"] for e in events) == [1, 2] and {e.actor_id for e in events} == {official_id}
+
+
+def test_a_download_link_from_elsewhere_records_nothing(app, factory, commune_with_teams, monkeypatch):
+    """The file URLs are GETs that write nothing: only the button's POST (with its CSRF token)
+    records the download, and its signed link serves this official, this file, for a while."""
+    from lms.certificates import bulk
+
+    official, official_id = _official(app, factory)
+    group = f"/certificates/manage/commune/{DEMO_COMMUNE}"
+    for url in (f"{group}/chung-nhan.zip", f"{group}/ban-in.pdf?part=1", f"{group}/chung-nhan.zip?t=forged"):
+        response = official.get(url)
+        assert response.status_code == 303 and response.headers["Location"] == group, url
+        assert "Liên kết tải đã hết hạn hoặc không hợp lệ" in official.get(group).text
+    assert official.post(f"{group}/chung-nhan.zip").status_code == 400  # no CSRF token: a cross-site form
+    assert official.post(f"{group}/ban-in.pdf", data={"part": "1"}).status_code == 400
+    assert _audit(app, "certificate.bulk_zip") == [] and _audit(app, "certificate.bulk_print") == []
+
+    token = csrf_from(official.get(group).text)
+    link = official.post(f"{group}/chung-nhan.zip", data={"csrf_token": token}).headers["Location"]
+    [event] = _audit(app, "certificate.bulk_zip")
+    assert event.actor_id == official_id and event.target_id == DEMO_COMMUNE and event.detail["count"] == 3
+    for _ in range(2):  # following the link again (a retried download) writes nothing more
+        assert official.get(link).status_code == 200
+    assert len(_audit(app, "certificate.bulk_zip")) == 1
+    # Another official of the same commune cannot use it, nor can it fetch another file or group.
+    colleague, _ = _official(app, factory)
+    assert colleague.get(link).status_code == 303
+    signed = link.split("t=")[1]
+    assert official.get(f"{group}/ban-in.pdf?part=1&t={signed}").status_code == 303
+    _, t2 = commune_with_teams["teams"]
+    assert official.get(f"/certificates/manage/team/{t2}/chung-nhan.zip?t={signed}").status_code == 303
+    printed = official.post(f"{group}/ban-in.pdf", data={"csrf_token": token, "part": "1"}).headers["Location"]
+    assert official.get(printed.replace("part=1", "part=2")).status_code == 303
+    assert official.get(printed).status_code == 200
+    monkeypatch.setattr(bulk, "LINK_MINUTES", -1)  # as if the link were older than its lifetime
+    assert official.get(link).status_code == 303 and official.get(printed).status_code == 303
+    assert len(_audit(app, "certificate.bulk_zip")) == 1 and len(_audit(app, "certificate.bulk_print")) == 1
 
 
 def test_progress_json_counts_rendered_pdfs(app, factory, commune_with_teams):
@@ -266,7 +352,7 @@ def test_progress_json_counts_rendered_pdfs(app, factory, commune_with_teams):
     _, t2 = commune_with_teams["teams"]
     before = official.get(f"/certificates/manage/team/{t2}/progress.json").get_json()
     assert before == {"total": 1, "ready": 0, "percent": 0, "done": False}
-    official.get(f"/certificates/manage/team/{t2}/chung-nhan.zip").close()
+    _bulk(official, f"/certificates/manage/team/{t2}", "chung-nhan.zip").close()
     after = official.get(f"/certificates/manage/team/{t2}/progress.json").get_json()
     assert after["ready"] == 1 and after["done"] is True
 

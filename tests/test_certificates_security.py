@@ -5,6 +5,8 @@ URL fetcher serves nothing but the template folder and the in-memory QR image.
 """
 
 import io
+import json
+import re
 import shutil
 import socket
 import subprocess
@@ -24,6 +26,7 @@ from tests.cert_helpers import (  # noqa: F401  (cert_key is a fixture)
     pdf_pages,
     pdf_text,
 )
+from tests.conftest import DEMO_COMMUNE, OTHER_COMMUNE, csrf_from, login_as
 
 pytestmark = pytest.mark.usefixtures("cert_key")
 CANARY = "CANARY-d41d8cd98f00"
@@ -195,3 +198,144 @@ def test_printable_keeps_vietnamese_and_trims_noise():
     assert printable(unicodedata.normalize("NFD", "Nguyễn Thị Ánh Tuyết")) == "Nguyễn Thị Ánh Tuyết"
     assert printable("Lê\u0323\u0323\u0323  Văn\u202e\u200b An\n") == "Lệ Văn An"
     assert printable("a\u0301\u0302\u0303\u0304") == unicodedata.normalize("NFC", "a\u0301\u0302")
+
+
+# --- the Host header never reaches a signed credential -----------------------------------------
+
+PUBLIC = "https://hocso.example.gov.vn"
+
+
+def _certificate_app(make_app, app, tmp_path, **config):
+    """Another app on the test database with its own PDF folder (so its PDFs are rendered by
+    it) and the session's signing key."""
+    return make_app(CERTIFICATE_SIGNING_KEY=app.config["CERTIFICATE_SIGNING_KEY"], CERTIFICATE_DIR=str(tmp_path), **config)
+
+
+def _production_app(make_app, app, tmp_path, **config):
+    return _certificate_app(make_app, app, tmp_path, ENV_NAME="production", SECRET_KEY="production-test-" + "k" * 32, **config)
+
+
+def _qr_of(web_app, code, **request):
+    from lms.certificates import storage
+    from lms.certificates.codes import normalize_code
+    from lms.certificates.models import Certificate
+    from tests.cert_helpers import decode_qr
+
+    with web_app.test_request_context("/", **request):
+        certificate = db.session.scalar(db.select(Certificate).where(Certificate.code == normalize_code(code)))
+        [qr] = decode_qr(storage.ensure_pdf(certificate).read_bytes())
+        db.session.remove()
+    return qr
+
+
+def test_production_refuses_to_start_without_a_public_url(app, make_app, tmp_path, monkeypatch):
+    monkeypatch.delenv("LMS_PUBLIC_URL", raising=False)
+    with pytest.raises(RuntimeError, match="LMS_PUBLIC_URL must be set in production"):
+        _production_app(make_app, app, tmp_path, PUBLIC_BASE_URL=None)
+    with pytest.raises(RuntimeError, match="LMS_PUBLIC_URL must look like https://"):
+        _production_app(make_app, app, tmp_path, PUBLIC_BASE_URL="hocso.example.gov.vn")
+    monkeypatch.setenv("LMS_PUBLIC_URL", PUBLIC + "/")
+    started = _production_app(make_app, app, tmp_path, PUBLIC_BASE_URL=None)
+    assert started.config["PUBLIC_BASE_URL"] == PUBLIC
+    assert started.config["TRUSTED_HOSTS"] == ["hocso.example.gov.vn"]
+
+
+def test_production_answers_a_forged_host_with_400_and_signs_on_the_public_url(app, make_app, factory, tmp_path):
+    code = complete_course(app, factory.user(name="Võ Thị Sáu"))
+    production = _production_app(make_app, app, tmp_path, PUBLIC_BASE_URL=PUBLIC, TRUSTED_HOSTS=["10.0.0.5"])
+    assert production.config["TRUSTED_HOSTS"] == ["hocso.example.gov.vn", "10.0.0.5"]
+    client = production.test_client()
+    for url in (f"/certificates/{code}.json", f"/verify/{code}", "/verify/offline", "/certificates/keys.json", "/"):
+        for host in ("evil.example", "hocso.example.gov.vn.evil.example", "evil.example:443"):
+            forged = client.get(url, headers={"Host": host})
+            assert forged.status_code == 400, (url, host)
+            assert "Yêu cầu không hợp lệ" in forged.text and "evil" not in forged.text
+    response = client.get(f"/certificates/{code}.json", base_url=PUBLIC)
+    assert response.status_code == 200
+    credential = response.get_json()
+    assert credential["id"] == f"{PUBLIC}/certificates/{code}.json"
+    assert credential["evidence"][0]["id"] == f"{PUBLIC}/verify/{code}"
+    assert credential["issuer"]["url"] == f"{PUBLIC}/"
+    assert "evil" not in json.dumps(credential)
+    assert client.get(f"/verify/{code}", base_url="http://10.0.0.5").status_code == 200  # an extra trusted host
+    assert _qr_of(production, code, base_url=PUBLIC).startswith(f"{PUBLIC}/verify/{code}#")
+
+
+def test_without_a_public_url_development_signs_on_localhost_whatever_the_host(app, make_app, factory, tmp_path):
+    code = complete_course(app, factory.user())
+    development = _certificate_app(make_app, app, tmp_path, PUBLIC_BASE_URL=None)
+    client = development.test_client()
+    credential = client.get(f"/certificates/{code}.json", headers={"Host": "evil.example"}).get_json()
+    assert credential["id"] == f"http://localhost:5000/certificates/{code}.json"
+    assert "evil" not in json.dumps(credential)
+    assert _qr_of(development, code, headers={"Host": "evil.example"}).startswith(f"http://localhost:5000/verify/{code}#")
+    # With a public URL it is that URL, for a request and for a worker alike.
+    configured = _certificate_app(make_app, app, tmp_path / "configured", PUBLIC_BASE_URL=PUBLIC)
+    credential = configured.test_client().get(f"/certificates/{code}.json", headers={"Host": "evil.example"}).get_json()
+    assert credential["id"] == f"{PUBLIC}/certificates/{code}.json"
+    assert _qr_of(configured, code, headers={"Host": "evil.example"}).startswith(f"{PUBLIC}/verify/{code}#")
+
+
+# --- no existence oracle for officials ---------------------------------------------------------
+
+
+def _same_page(response, code: str) -> tuple:
+    """Status, type and body, with what differs per request anyway (request id, CSRF token) and
+    the code the URL itself echoes taken out."""
+    text = re.sub(r"[0-9a-f]{32}", "<request-id>", response.get_data(as_text=True))
+    text = re.sub(r'name="csrf_token" value="[^"]+"', 'name="csrf_token" value=""', text)
+    return response.status_code, response.mimetype, text.replace(code, "<code>")
+
+
+def test_manage_pages_answer_alike_for_out_of_scope_unknown_and_malformed_codes(app, factory):
+    from lms.certificates.codes import format_code, new_code
+
+    far = complete_course(app, factory.user(commune=OTHER_COMMUNE))
+    unknown = format_code(new_code())
+    malformed = unknown[:-1] + next(ch for ch in "23456789" if ch != unknown[-1])
+    official, _, _, _ = login_as(app, factory, role="commune_official", role_commune=DEMO_COMMUNE)
+    token = csrf_from(official.get("/certificates/manage").text)
+
+    def answers(code):
+        base = f"/certificates/manage/c/{code}"
+        regenerate = {"csrf_token": token, "full_name": "Ai Đó", "revision": "1"}
+        return [
+            _same_page(official.get(base), code),
+            _same_page(official.get(f"{base}.pdf"), code),
+            _same_page(official.post(f"{base}/revoke", data={"csrf_token": token, "reason": "Thu hồi thử"}), code),
+            _same_page(official.post(f"{base}/regenerate", data=regenerate), code),
+        ]
+
+    real = answers(far)
+    assert [status for status, _, _ in real] == [404] * 4
+    assert all("Không tìm thấy giấy chứng nhận này trong phạm vi bạn quản lý." in text for _, _, text in real)
+    assert answers(unknown) == real
+    assert answers(malformed) == real
+    assert answers("x" * 300) == real
+    # The search box says the same for both (a typo, which cannot exist anywhere, is explained).
+    searched = [official.get("/certificates/manage", query_string={"q": c}) for c in (far, unknown)]
+    assert _same_page(searched[0], far) == _same_page(searched[1], unknown)
+    assert "Không tìm thấy giấy chứng nhận này trong phạm vi bạn quản lý." in searched[0].text
+    assert "ký tự bị gõ sai" in official.get("/certificates/manage", query_string={"q": malformed}).text
+    assert get_certificate(app, far).revoked_at is None
+
+
+# --- the learner's downloads are rate-limited --------------------------------------------------
+
+
+def test_own_certificate_downloads_are_rate_limited_per_account(app, factory):
+    app.config["CERTIFICATE_DOWNLOAD_RATE_LIMIT"] = "3 per day"  # a fixed window: no roll-over mid-test
+    try:
+        learner, _, uid, _ = login_as(app, factory)
+        code = complete_course(app, uid)
+        assert [learner.get(f"/certificates/mine/{code}.pdf").status_code for _ in range(2)] == [200, 200]
+        assert learner.get(f"/certificates/mine/{code}.png").status_code == 200  # the preview counts too
+        limited = learner.get(f"/certificates/mine/{code}.pdf")
+        assert limited.status_code == 429 and "Bạn thao tác quá nhanh" in limited.text
+        assert learner.get("/certificates/mine/2222-2222-2222.pdf").status_code == 429  # guessing too
+        # Another account behind the same address (a commune office) is not held up.
+        neighbour, _, other, _ = login_as(app, factory)
+        other_code = complete_course(app, other)
+        assert neighbour.get(f"/certificates/mine/{other_code}.pdf").status_code == 200
+    finally:
+        app.config.pop("CERTIFICATE_DOWNLOAD_RATE_LIMIT")

@@ -108,4 +108,6 @@ def test_bulk_prepare_queues_missing_pdfs_once_and_shows_progress(redis_app, app
     _work(redis_app)
     assert official.get(f"{page}/progress.json").get_json()["done"] is True
     assert official.get(f"{page}?waiting=1").headers.get("Refresh") is None
-    assert official.get(f"{page}/chung-nhan.zip").status_code == 200
+    asked = official.post(f"{page}/chung-nhan.zip", data={"csrf_token": csrf_from(official.get(page).text)})
+    assert asked.status_code == 303
+    assert official.get(asked.headers["Location"]).status_code == 200

@@ -1,10 +1,18 @@
-"""Bulk downloads for officials: one streamed ZIP, and print-ready PDFs of several certificates."""
+"""Bulk downloads for officials: one streamed ZIP, and print-ready PDFs of several certificates.
+
+A download is asked for with a POST (CSRF, audited), which answers with a redirect to the file
+URL carrying a signed link (`download_token`): the GET that sends the file writes nothing, and a
+link from another site, without the signature, records nothing in an official's name.
+"""
 
 from __future__ import annotations
 
 import re
 import zipfile
 from collections.abc import Iterator
+
+from flask import current_app
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 from lms.certificates import storage
 from lms.certificates.models import Certificate
@@ -13,6 +21,34 @@ from lms.certificates.storage import Snapshot
 from lms.core.text import fold
 
 _UNSAFE = re.compile(r"[^a-z0-9]+")
+_PART = re.compile(r"[0-9]{1,9}")
+# Long enough to start the download on a slow line and retry it from the browser's downloads.
+LINK_MINUTES = 15
+
+
+def part_number(raw: str | None) -> int:
+    """The print part asked for (1, 2, …), or 0 for anything but a few ASCII digits."""
+    text = raw.strip() if isinstance(raw, str) else ""
+    return int(text) if _PART.fullmatch(text) else 0
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="certificate-bulk-download")
+
+
+def download_token(user_id: int, kind: str, key: str, what: str, part: int = 0) -> str:
+    """A signed link for this official, group and file, valid LINK_MINUTES."""
+    return _serializer().dumps([user_id, kind, key, what, part])
+
+
+def token_allows(token: str | None, user_id: int, kind: str, key: str, what: str, part: int = 0) -> bool:
+    if not token or len(token) > 200:
+        return False
+    try:
+        fields = _serializer().loads(token, max_age=LINK_MINUTES * 60)
+    except BadData:
+        return False
+    return fields == [user_id, kind, key, what, part]
 
 
 def file_name(certificate: Certificate | Snapshot) -> str:
@@ -61,6 +97,6 @@ def stream_zip(certificates: list[Snapshot]) -> Iterator[bytes]:
     yield sink.take()
 
 
-def print_pdf(certificates: list[Certificate]) -> bytes:
+def print_pdf(certificates: list[Certificate] | list[Snapshot]) -> bytes:
     """Every certificate on its own A4 landscape page, in one file, ready to print."""
     return merge_pdfs(storage.ensure_pdf(c) for c in certificates)

@@ -11,13 +11,12 @@ from sqlalchemy import select
 
 from lms.accounts.scope import scope_of, visible_communes
 from lms.certificates import bulk, services, settings, storage
-from lms.certificates.forms import CertificateSearchForm, RegenerateForm, RevokeForm
+from lms.certificates.forms import ButtonForm, CertificateSearchForm, PrintForm, RegenerateForm, RevokeForm
 from lms.certificates.views import bp, ensure_or_queue, pdf_response
 from lms.core import audit
-from lms.core.db import takes_write_lock
 from lms.core.errors import Conflict, NotFound, ValidationFailed
 from lms.core.extensions import db
-from lms.core.forms import PostForm, attach_error
+from lms.core.forms import attach_error
 from lms.places.models import Commune, Team, Village
 
 GROUP = "<any(commune, village, team):kind>/<key>"
@@ -34,8 +33,11 @@ def _viewer():
 def manage():
     viewer = _viewer()
     form = CertificateSearchForm(request.args)
-    if form.q.data:
+    if form.q.data and form.validate():
+        _, typo = services.try_normalize(form.q.data)  # a typo cannot exist anywhere: say what is wrong
         try:
+            if typo:
+                raise NotFound(typo)
             certificate = services.managed_certificate(viewer, form.q.data)
         except NotFound as error:
             form.q.errors = [error.message]
@@ -79,7 +81,8 @@ def manage_group(kind: str, key: str):
             uses_worker=uses_worker,
             parts=parts,
             batch=batch,
-            form=PostForm(),
+            form=ButtonForm(formdata=None),
+            print_form=PrintForm(formdata=None),
         )
     )
     if uses_worker and not progress.done and request.args.get("waiting"):
@@ -92,7 +95,7 @@ def manage_group(kind: str, key: str):
 def prepare_group(kind: str, key: str):
     viewer = _viewer()
     group = services.get_group(viewer, kind, key)
-    if not PostForm().validate_on_submit():
+    if not ButtonForm().validate_on_submit():
         return redirect(url_for("certificates.manage_group", kind=kind, key=key))
     active = list(db.session.scalars(services.group_certificates(viewer, group, include_revoked=False)).unique())
     try:
@@ -124,44 +127,93 @@ def group_progress(kind: str, key: str):
     return jsonify(total=progress.total, ready=progress.ready, percent=progress.percent, done=progress.done)
 
 
+def _active(viewer, group) -> list:
+    return list(db.session.scalars(services.group_certificates(viewer, group, include_revoked=False)).unique())
+
+
+def _attachment(filename: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"}
+
+
+def _ask_again(group):
+    """A file URL opened without a valid signed link (old bookmark, link from elsewhere, expired):
+    back to the group page, where the button asks for a new one. Nothing is written."""
+    flash(_("Liên kết tải đã hết hạn hoặc không hợp lệ. Bạn hãy bấm nút tải trên trang này."), "info")
+    return redirect(url_for("certificates.manage_group", kind=group.kind, key=group.key), code=303)
+
+
+@bp.post(f"/certificates/manage/{GROUP}/chung-nhan.zip")
+@login_required
+def request_group_zip(kind: str, key: str):
+    """The ZIP button: audited here, then the browser follows a signed link to the file."""
+    viewer = _viewer()
+    group = services.get_group(viewer, kind, key)
+    if not ButtonForm().validate_on_submit():
+        return redirect(url_for("certificates.manage_group", kind=group.kind, key=group.key), code=303)
+    active = _active(viewer, group)
+    if not active:
+        raise NotFound(_("Nhóm này chưa có giấy chứng nhận nào để tải."))
+    token = bulk.download_token(viewer.id, group.kind, group.key, "zip")
+    response = redirect(url_for("certificates.group_zip", kind=group.kind, key=group.key, t=token), code=303)
+    audit.record(viewer.id, "certificate.bulk_zip", group.kind, group.key, count=len(active))
+    db.session.commit()
+    return response
+
+
 @bp.get(f"/certificates/manage/{GROUP}/chung-nhan.zip")
-@takes_write_lock
 @login_required
 def group_zip(kind: str, key: str):
     viewer = _viewer()
     group = services.get_group(viewer, kind, key)
-    active = list(db.session.scalars(services.group_certificates(viewer, group, include_revoked=False)).unique())
+    if not bulk.token_allows(request.args.get("t"), viewer.id, group.kind, group.key, "zip"):
+        return _ask_again(group)
+    active = _active(viewer, group)
     if not active:
         raise NotFound(_("Nhóm này chưa có giấy chứng nhận nào để tải."))
-    snapshots = [bulk.Snapshot.of(c) for c in active]
-    audit.record(viewer.id, "certificate.bulk_zip", group.kind, group.key, count=len(active))
+    snapshots = storage.detach(active)  # no transaction stays open while the ZIP streams
+    stream = stream_with_context(bulk.stream_zip(snapshots))
+    return Response(stream, mimetype="application/zip", headers=_attachment(f"chung-nhan-{group.slug}.zip"))
+
+
+def _print_part(viewer, group, part: int) -> list:
+    batch = settings.print_batch()
+    chosen = _active(viewer, group)[(part - 1) * batch : part * batch] if part >= 1 else []
+    if not chosen:
+        raise NotFound(_("Không có giấy chứng nhận nào trong phần này."))
+    return chosen
+
+
+@bp.post(f"/certificates/manage/{GROUP}/ban-in.pdf")
+@login_required
+def request_group_print(kind: str, key: str):
+    """A print button (one per part): audited here, then a signed link to the file."""
+    viewer = _viewer()
+    group = services.get_group(viewer, kind, key)
+    form = PrintForm()
+    if not form.validate_on_submit():
+        return redirect(url_for("certificates.manage_group", kind=group.kind, key=group.key), code=303)
+    part = bulk.part_number(form.part.data)
+    chosen = _print_part(viewer, group, part)
+    token = bulk.download_token(viewer.id, group.kind, group.key, "print", part)
+    response = redirect(url_for("certificates.group_print", kind=group.kind, key=group.key, part=part, t=token), code=303)
+    audit.record(viewer.id, "certificate.bulk_print", group.kind, group.key, count=len(chosen), part=part)
     db.session.commit()
-    response = Response(stream_with_context(bulk.stream_zip(snapshots)), mimetype="application/zip")
-    response.headers["Content-Disposition"] = f'attachment; filename="chung-nhan-{group.slug}.zip"'
-    response.headers["Cache-Control"] = "no-store"
     return response
 
 
 @bp.get(f"/certificates/manage/{GROUP}/ban-in.pdf")
-@takes_write_lock
 @login_required
 def group_print(kind: str, key: str):
     viewer = _viewer()
     group = services.get_group(viewer, kind, key)
-    active = list(db.session.scalars(services.group_certificates(viewer, group, include_revoked=False)).unique())
-    batch = settings.print_batch()
-    part = request.args.get("part", "1")
-    part_number = int(part) if part.isdigit() else 0
-    chosen = active[(part_number - 1) * batch : part_number * batch] if part_number >= 1 else []
-    if not chosen:
+    part = bulk.part_number(request.args.get("part"))
+    if part < 1:
         raise NotFound(_("Không có giấy chứng nhận nào trong phần này."))
-    audit.record(viewer.id, "certificate.bulk_print", group.kind, group.key, count=len(chosen), part=part_number)
-    db.session.commit()
+    if not bulk.token_allows(request.args.get("t"), viewer.id, group.kind, group.key, "print", part):
+        return _ask_again(group)
+    chosen = storage.detach(_print_part(viewer, group, part))  # rendering holds no transaction
     data = bulk.print_pdf(chosen)
-    response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="ban-in-{group.slug}-phan-{part_number}.pdf"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return Response(data, mimetype="application/pdf", headers=_attachment(f"ban-in-{group.slug}-phan-{part}.pdf"))
 
 
 # --- one certificate ---------------------------------------------------------------------------
@@ -179,6 +231,7 @@ def _certificate_page(certificate, revoke_form=None, regenerate_form=None, statu
         regenerate_form=regenerate_form,
         history=services.history(certificate),
         rendered=storage.is_rendered(certificate),
+        may_change=services.may_change(current_user._get_current_object(), certificate),
     ), status
 
 
@@ -194,6 +247,7 @@ def manage_certificate(code: str):
 def revoke(code: str):
     viewer = _viewer()
     certificate = services.managed_certificate(viewer, code)
+    services.require_change(viewer, certificate)
     form = RevokeForm()
     if not form.validate_on_submit():
         if certificate.is_revoked:  # a second click after the first one went through
@@ -218,8 +272,10 @@ def revoke(code: str):
 def regenerate(code: str):
     viewer = _viewer()
     certificate = services.managed_certificate(viewer, code)
+    services.require_change(viewer, certificate)
     form = RegenerateForm()
     if not form.validate_on_submit():
+        form.form_errors.extend(form.revision.errors)  # a hidden field: say it above the form
         return _certificate_page(certificate, regenerate_form=form, status=422)
     try:
         changed = services.correct_and_regenerate(viewer, certificate, form.full_name.data, form.revision.data)

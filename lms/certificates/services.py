@@ -5,6 +5,7 @@ Services flush; the request, CLI command or job commits.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
@@ -12,7 +13,7 @@ from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.models import User
-from lms.accounts.scope import get_commune, get_person, get_team, get_village, scope_of, visible_people
+from lms.accounts.scope import can_manage, get_commune, get_person, get_team, get_village, scope_of, visible_people
 from lms.catalog.models import Course
 from lms.certificates import jobs, settings, storage
 from lms.certificates.codes import MalformedCode, new_code, normalize_code
@@ -161,15 +162,39 @@ def require_official(viewer: User) -> None:
         raise PermissionDenied(_("Trang này dành cho cán bộ xã, cán bộ tỉnh và quản trị viên."))
 
 
+def _not_managed() -> NotFound:
+    return NotFound(_("Không tìm thấy giấy chứng nhận này trong phạm vi bạn quản lý."))
+
+
 def managed_certificate(viewer: User, raw_code: str) -> Certificate:
-    """A certificate whose holder the official may manage; outside the scope it does not exist."""
+    """A certificate whose holder the official may manage; outside the scope it does not exist.
+
+    A malformed code, an unknown one and someone else's get the same message, so these pages
+    cannot tell an official whether a code exists outside their scope."""
     require_official(viewer)
     try:
         certificate = find_by_code(raw_code)
-    except MalformedCode as error:
-        raise NotFound(str(error)) from None
-    get_person(viewer, certificate.user_id)  # NotFound outside the viewer's scope
+        get_person(viewer, certificate.user_id)
+    except (MalformedCode, NotFound):
+        raise _not_managed() from None
     return certificate
+
+
+def may_change(viewer: User, certificate: Certificate) -> bool:
+    """Revoking or correcting touches the holder's record: only for people the official manages
+    (home commune in scope, no role as high as the official's), as for any other correction."""
+    holder = db.session.get(User, certificate.user_id)
+    return holder is not None and can_manage(viewer, holder)
+
+
+def require_change(viewer: User, certificate: Certificate) -> None:
+    if not may_change(viewer, certificate):
+        raise PermissionDenied(
+            _(
+                "Người nhận giấy chứng nhận này giữ vai trò ngang hoặc cao hơn vai trò của bạn, "
+                "nên bạn không thu hồi hay sửa tên giấy chứng nhận này được."
+            )
+        )
 
 
 def revoke(viewer: User, certificate: Certificate, reason: str) -> bool:
@@ -245,6 +270,10 @@ def history(certificate: Certificate) -> list[audit.AuditEvent]:
 # --- groups for bulk work ----------------------------------------------------------------------
 
 GROUP_KINDS = ("commune", "village", "team")
+# ASCII digits only (str.isdigit and int() also take "²", "٢" and "２"), and few enough to fit
+# an INTEGER column on every database.
+_GROUP_ID = re.compile(r"[0-9]{1,9}")
+_COMMUNE_CODE = re.compile(r"[0-9]{5}")
 
 
 @dataclass
@@ -264,22 +293,26 @@ def get_group(viewer: User, kind: str, key: str) -> Group:
     """A commune, village or team the official manages (NotFound otherwise)."""
     require_official(viewer)
     if kind == "commune":
+        if not _COMMUNE_CODE.fullmatch(key):
+            raise NotFound(_("Không tìm thấy nhóm này."))
         commune = get_commune(viewer, key)
         teams = select(Team.id).where(Team.commune_code == commune.code)
         members = select(TeamMembership.user_id).where(TeamMembership.team_id.in_(teams))
         ids = select(User.id).where(or_(User.home_commune_code == commune.code, User.id.in_(members)))
         return Group(kind, commune.code, commune.full_name, commune.code, ids)
-    if not key.isdigit():
+    if not _GROUP_ID.fullmatch(key):
         raise NotFound(_("Không tìm thấy nhóm này."))
     if kind == "village":
         village = get_village(viewer, int(key))
         teams = select(Team.id).where(Team.village_id == village.id)
         ids = select(TeamMembership.user_id).where(TeamMembership.team_id.in_(teams))
-        return Group(kind, key, f"{village.kind.capitalize()} {village.name}, {village.commune.name}", village.commune_code, ids)
+        title = f"{village.kind.capitalize()} {village.name}, {village.commune.name}"
+        return Group(kind, str(village.id), title, village.commune_code, ids)
     if kind == "team":
         team = get_team(viewer, int(key), manage=True)
         ids = select(TeamMembership.user_id).where(TeamMembership.team_id == team.id)
-        return Group(kind, key, f"{team.name} — {team.village.name}, {team.village.commune.name}", team.commune_code, ids)
+        title = f"{team.name} — {team.village.name}, {team.village.commune.name}"
+        return Group(kind, str(team.id), title, team.commune_code, ids)
     raise NotFound(_("Không tìm thấy nhóm này."))
 
 

@@ -6,8 +6,9 @@
 | CERTIFICATE_SIGNING_KEY | LMS_CERT_SIGNING_KEY | <instance>/certificate-signing-key.pem |
 | CERTIFICATE_TEMPLATE_DIR | LMS_CERT_TEMPLATE_DIR | <project>/certificates |
 | CERTIFICATE_NAME_MASKING | LMS_CERT_NAME_MASKING | none (or initials, hidden) |
-| PUBLIC_BASE_URL | LMS_PUBLIC_URL | the request's host, else http://localhost:5000 |
+| PUBLIC_BASE_URL | LMS_PUBLIC_URL | required in production; else http://localhost:5000 (never the Host header) |
 | CERTIFICATE_VERIFY_RATE_LIMIT | LMS_CERT_VERIFY_RATE_LIMIT | 30 per minute;300 per hour |
+| CERTIFICATE_DOWNLOAD_RATE_LIMIT | LMS_CERT_DOWNLOAD_RATE_LIMIT | 30 per minute;300 per hour, per account |
 | CERTIFICATE_RETIRED_PUBLIC_KEYS | (none) | () — older public keys still trusted |
 | CERTIFICATE_PRINT_BATCH | (none) | 100 certificates per print PDF |
 | ISSUER_NAME | LMS_ISSUER_NAME | Sở Khoa học và Công nghệ (lms/core/config.py) |
@@ -18,7 +19,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import current_app, has_request_context, request
+from flask import current_app
 
 from lms import PROJECT_ROOT
 
@@ -50,19 +51,23 @@ def name_masking() -> str:
     return value if value in MASKING_CHOICES else "none"
 
 
+LOCAL_BASE_URL = "http://localhost:5000"
+
+
 def public_base_url() -> str:
     """Where the QR code and the Open Badges ids point; fixed per deployment, so a PDF rendered
-    by a worker and one rendered during a request carry the same URL."""
-    configured = _get("PUBLIC_BASE_URL", "LMS_PUBLIC_URL", "")
-    if configured:
-        return str(configured).rstrip("/")
-    if has_request_context():
-        return request.host_url.rstrip("/")
-    return "http://localhost:5000"
+    by a worker and one rendered during a request carry the same URL. Never the request's Host
+    header, which the client chooses: production refuses to start without a public URL
+    (lms.core.config.check_public_url), development and tests fall back to localhost."""
+    return str(_get("PUBLIC_BASE_URL", "LMS_PUBLIC_URL", LOCAL_BASE_URL)).rstrip("/")
 
 
 def verify_rate_limit() -> str:
     return str(_get("CERTIFICATE_VERIFY_RATE_LIMIT", "LMS_CERT_VERIFY_RATE_LIMIT", "30 per minute;300 per hour"))
+
+
+def download_rate_limit() -> str:
+    return str(_get("CERTIFICATE_DOWNLOAD_RATE_LIMIT", "LMS_CERT_DOWNLOAD_RATE_LIMIT", "30 per minute;300 per hour"))
 
 
 def issuer_name() -> str:

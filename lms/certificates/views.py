@@ -9,6 +9,8 @@ import logging
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import escape
+from werkzeug.exceptions import SecurityError
 
 from lms.certificates import badges, jobs, keyring, services, settings, storage
 from lms.certificates.codes import MalformedCode, format_code
@@ -16,8 +18,9 @@ from lms.certificates.forms import VerifyForm
 from lms.certificates.models import Certificate
 from lms.certificates.render import local_date
 from lms.certificates.signing import SigningKeyMissing
+from lms.core.config import check_public_url
 from lms.core.errors import NotFound
-from lms.core.extensions import limiter
+from lms.core.extensions import client_ip, limiter
 
 log = logging.getLogger(__name__)
 bp = Blueprint(
@@ -28,6 +31,19 @@ bp = Blueprint(
     static_url_path="/static/certificates",
 )
 verify_limit = limiter.shared_limit(settings.verify_rate_limit, scope="certificate-verify")
+# Signed credentials must never carry a Host header: a production app without a public URL
+# does not start, and one with it answers 400 to any other host.
+bp.record_once(lambda state: check_public_url(state.app.config))
+
+
+def _account_key() -> str:
+    """Downloads are counted per account (a commune office shares one address), else per IP."""
+    if getattr(current_user, "is_authenticated", False):
+        return f"user:{current_user.id}"
+    return client_ip()
+
+
+download_limit = limiter.shared_limit(settings.download_rate_limit, scope="certificate-download", key_func=_account_key)
 
 
 @bp.errorhandler(SigningKeyMissing)
@@ -40,6 +56,16 @@ def signing_key_missing(error: SigningKeyMissing):
         text=_("Hệ thống chưa sẵn sàng tạo giấy chứng nhận. Quản trị viên cần chạy lệnh “flask lms init”. Bạn hãy thử lại sau."),
     )
     return body, 503
+
+
+@bp.app_errorhandler(SecurityError)
+def untrusted_host(error: SecurityError):
+    """A Host header outside TRUSTED_HOSTS (production: the public URL's host). Flask refuses it
+    before routing, so no URL can be built and the site layout cannot render: a bare page."""
+    title = escape(_("Yêu cầu không hợp lệ"))
+    text = escape(_("Địa chỉ trang trong yêu cầu không phải địa chỉ của hệ thống. Bạn hãy mở trang từ địa chỉ chính thức."))
+    body = f'<!doctype html><html lang="vi"><meta charset="utf-8"><title>{title}</title><h1>{title}</h1><p>{text}</p></html>'
+    return Response(body, status=400, mimetype="text/html")
 
 
 @bp.app_template_filter("vn_date")
@@ -183,6 +209,7 @@ def pdf_response(path, certificate: Certificate) -> Response:
 
 
 @bp.get("/certificates/mine/<code>.pdf")
+@download_limit
 @login_required
 def download(code: str):
     certificate = services.my_certificate(current_user._get_current_object(), code)
@@ -195,6 +222,7 @@ def download(code: str):
 
 
 @bp.get("/certificates/mine/<code>.png")
+@download_limit
 @login_required
 def preview(code: str):
     certificate = services.my_certificate(current_user._get_current_object(), code)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -52,6 +53,13 @@ class BaseConfig:
     CONTENT_ROOT: str | None = os.environ.get("LMS_CONTENT_ROOT")
     ISSUER_NAME = os.environ.get("LMS_ISSUER_NAME", "Sở Khoa học và Công nghệ")
 
+    # The public address (https://hocso.example.gov.vn): every signed certificate, QR code and
+    # Open Badges id is built on it, never on the request's Host header. Required in production,
+    # where it also sets TRUSTED_HOSTS (plus LMS_TRUSTED_HOSTS, comma-separated): see
+    # check_public_url.
+    PUBLIC_BASE_URL: str | None = os.environ.get("LMS_PUBLIC_URL") or None
+    TRUSTED_HOSTS: list[str] | None = [h.strip() for h in os.environ.get("LMS_TRUSTED_HOSTS", "").split(",") if h.strip()] or None
+
 
 class ProductionConfig(BaseConfig):
     ENV_NAME = "production"
@@ -73,6 +81,27 @@ class TestingConfig(BaseConfig):
     WTF_CSRF_ENABLED = True
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     RATELIMIT_ENABLED = True
+
+
+def check_public_url(config) -> None:
+    """At start-up: PUBLIC_BASE_URL must be an absolute http(s) URL; in production it is required
+    and only its host (and any TRUSTED_HOSTS already listed) is accepted, so a request with a
+    forged Host header gets 400 before any view runs."""
+    url = config.get("PUBLIC_BASE_URL") or os.environ.get("LMS_PUBLIC_URL")
+    if not url:
+        if config.get("ENV_NAME") == "production":
+            raise RuntimeError(
+                "LMS_PUBLIC_URL must be set in production (environment variable LMS_PUBLIC_URL, e.g. "
+                "https://hocso.example.gov.vn): certificates, QR codes and Open Badges are signed with it."
+            )
+        return
+    parts = urlsplit(str(url))
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment or "@" in parts.netloc:
+        raise RuntimeError(f"LMS_PUBLIC_URL must look like https://hocso.example.gov.vn, not {url!r}.")
+    config["PUBLIC_BASE_URL"] = str(url).rstrip("/")
+    if config.get("ENV_NAME") == "production":
+        trusted = list(config.get("TRUSTED_HOSTS") or [])
+        config["TRUSTED_HOSTS"] = trusted if parts.hostname in trusted else [parts.hostname, *trusted]
 
 
 CONFIGS = {
