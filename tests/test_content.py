@@ -1,7 +1,7 @@
 """Shipped content, content-check errors, content-sync behaviour and lesson pages."""
 
 import shutil
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -387,6 +387,14 @@ def test_lesson_reviewed_eleven_months_ago_is_fine(runner, tmp_path):
     assert check(runner, root, "--strict").exit_code == 0
 
 
+def test_review_date_written_with_a_time_counts_by_its_day(tmp_path):
+    root = build_tree(tmp_path)
+    _edit_lesson(root, reviewed=datetime(2027, 2, 28, 9, 30))
+    for today, stale in ((date(2028, 2, 29), 0), (date(2028, 3, 1), 1)):
+        problems = [p for p in load_content(root, today=today)[1] if p.path.endswith("02-x1-hai.md")]
+        assert len(problems) == stale and all("đã quá 12 tháng" in p.message for p in problems)
+
+
 def test_review_date_is_twelve_calendar_months_even_from_a_leap_day(tmp_path):
     root = build_tree(tmp_path)
     _edit_lesson(root, reviewed=date(2027, 2, 28))
@@ -401,6 +409,7 @@ def test_review_date_is_twelve_calendar_months_even_from_a_leap_day(tmp_path):
 REVIEW_CASES = [
     ("no_reviewed", {"reviewed": "omit"}, "cảnh báo: thiếu 'reviewed'; ghi ngày xem lại bài dạng YYYY-MM-DD"),
     ("month_only", {"reviewed": "2026-11"}, "cảnh báo: 'reviewed: 2026-11' không phải ngày đầy đủ"),
+    ("in_the_future", {"reviewed": date.today() + timedelta(days=3)}, "ở tương lai"),
     ("no_sources", {"sources": "omit"}, "cảnh báo: thiếu 'sources'"),
     ("undated_source", {"sources": [{"title": "Báo Nhân Dân", "url": "https://nhandan.vn"}]},
      "cảnh báo: nguồn 'Báo Nhân Dân' thiếu 'date'"),

@@ -20,7 +20,7 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -244,6 +244,8 @@ def _months_before(day: date, months: int) -> date:
 def _check_reviewed(reader: _Reader, path: Path, meta: dict) -> date | None:
     """`reviewed: YYYY-MM-DD`; a warning when missing, partial or older than REVIEW_MONTHS."""
     value = meta.get("reviewed")
+    if isinstance(value, datetime):  # "2026-12-01 09:00" reads as a datetime: keep its day
+        value = value.date()
     if not isinstance(value, date):
         wrong = "thiếu 'reviewed'" if value is None else f"'reviewed: {value}' không phải ngày đầy đủ"
         reader.problem(path, 2, f"{wrong}; ghi ngày xem lại bài dạng YYYY-MM-DD", REVIEW)
