@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.core.extensions import db
@@ -17,11 +17,27 @@ class AttemptState(enum.StrEnum):
     OPEN = "open"
     SUBMITTED = "submitted"
     EXPIRED = "expired"  # its questions changed before submission
+    ABANDONED = "abandoned"  # replaced by a newer attempt before submission
+
+
+# At most one open attempt per learner and module, held by the database: the loser of two
+# parallel "start" clicks hits this index and takes the winner's attempt.
+ONE_OPEN_WHERE = text("state = 'open'")
 
 
 class QuizAttempt(db.Model):
     __tablename__ = "quiz_attempts"
-    __table_args__ = (UniqueConstraint("user_id", "module_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "module_id", "number"),
+        Index(
+            "uq_quiz_attempts_open_user_id_module_id",
+            "user_id",
+            "module_id",
+            unique=True,
+            sqlite_where=ONE_OPEN_WHERE,
+            postgresql_where=ONE_OPEN_WHERE,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

@@ -4,9 +4,15 @@ Integrity rules:
 - the draw (question versions and option order) is stored with the attempt, so a
   reload shows the same attempt;
 - answers are one row per question and are saved as the learner goes;
+- a learner has at most one open attempt per module (a partial unique index);
+  starting inserts inside a savepoint, and the loser of a race takes the
+  winner's attempt;
 - submission flips the attempt from open to submitted with a compare-and-set
   UPDATE inside the transaction; whoever loses that race (double click, second
   tab, retried request) gets the stored result instead of a second grading;
+- saving answers first locks the attempt row and reads its state again, so an
+  autosave either lands before the grading (and is graded) or is refused; no
+  answer row changes after grading;
 - grading reads the correct answers on the server only.
 """
 
@@ -21,6 +27,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.accounts.models import User
@@ -32,6 +39,9 @@ from lms.core.models import utcnow
 from lms.learning import services as learning
 from lms.quizzes.models import AttemptAnswer, AttemptState, QuizAttempt
 from lms.quizzes.types import get_type
+
+START_TRIES = 3  # inserts of a new attempt before giving up on a number other requests keep taking
+MAX_ID = 2**31 - 1  # the integer primary key on PostgreSQL
 
 
 class ContentChanged(Conflict):
@@ -54,14 +64,30 @@ def _bank(course: Course, module: Module) -> list[Question]:
 
 
 def open_attempt(user: User, course: Course, module: Module) -> QuizAttempt | None:
+    attempt = _open_for_module(user.id, module.id)
+    return attempt if attempt is not None and attempt.course_id == course.id else None
+
+
+def _open_for_module(user_id: int, module_id: int) -> QuizAttempt | None:
+    """The one open attempt of a learner for a module (in whichever course it was started)."""
     return db.session.scalar(
         select(QuizAttempt).where(
-            QuizAttempt.user_id == user.id,
-            QuizAttempt.course_id == course.id,
-            QuizAttempt.module_id == module.id,
+            QuizAttempt.user_id == user_id,
+            QuizAttempt.module_id == module_id,
             QuizAttempt.state == AttemptState.OPEN.value,
         )
     )
+
+
+def _close_open(attempt: QuizAttempt, state: AttemptState) -> None:
+    """Close an open attempt; compare-and-set, so an attempt a racing request submitted stays submitted."""
+    db.session.execute(
+        update(QuizAttempt)
+        .where(QuizAttempt.id == attempt.id, QuizAttempt.state == AttemptState.OPEN.value)
+        .values(state=state.value)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(attempt, ["state"])
 
 
 def attempts_for(user: User, course: Course, module: Module) -> list[QuizAttempt]:
@@ -89,13 +115,18 @@ def cooldown_remaining(user: User, course: Course, module: Module) -> timedelta 
 
 
 def start_attempt(user: User, course: Course, module: Module) -> QuizAttempt:
-    """Return the open attempt, or draw a new one: N questions, options shuffled, all stored."""
-    existing = open_attempt(user, course, module)
+    """Return the open attempt, or draw a new one: N questions, options shuffled, all stored.
+
+    Idempotent under concurrency: of two parallel starts one inserts, the other hits the
+    one-open-attempt index (or the attempt number) and returns the winner's attempt.
+    """
+    existing = _open_for_module(user.id, module.id)
     if existing is not None:
-        if not _is_current(existing):
-            existing.state = AttemptState.EXPIRED.value
-        else:
+        if existing.course_id == course.id and _is_current(existing):
             return existing
+        # Questions changed since the draw, or the open attempt belongs to the other course
+        # that shares this module: close it so the new one can be the open one.
+        _close_open(existing, AttemptState.EXPIRED if existing.course_id == course.id else AttemptState.ABANDONED)
     remaining = cooldown_remaining(user, course, module)
     if remaining is not None:
         minutes = max(1, round(remaining.total_seconds() / 60))
@@ -118,25 +149,35 @@ def start_attempt(user: User, course: Course, module: Module) -> QuizAttempt:
         if get_type(version.type).shuffle:
             rng.shuffle(option_ids)
         items.append({"version_id": version.id, "options": option_ids})
-    number = (
-        db.session.scalar(
-            select(func.max(QuizAttempt.number)).where(QuizAttempt.user_id == user.id, QuizAttempt.module_id == module.id)
-        )
-        or 0
-    ) + 1
-    attempt = QuizAttempt(
-        user_id=user.id, course_id=course.id, module_id=module.id, number=number, seed=seed, items=items,
-        pass_mark=course.pass_mark, total=count,
-    )  # fmt: skip
-    db.session.add(attempt)
-    learning.enroll(user, course).last_activity_at = utcnow()
-    db.session.flush()
-    return attempt
+    for _try in range(START_TRIES):
+        number = (
+            db.session.scalar(
+                select(func.max(QuizAttempt.number)).where(QuizAttempt.user_id == user.id, QuizAttempt.module_id == module.id)
+            )
+            or 0
+        ) + 1
+        attempt = QuizAttempt(
+            user_id=user.id, course_id=course.id, module_id=module.id, number=number, seed=seed, items=items,
+            pass_mark=course.pass_mark, total=count,
+        )  # fmt: skip
+        try:
+            with db.session.begin_nested():
+                db.session.add(attempt)
+        except IntegrityError:
+            winner = _open_for_module(user.id, module.id)
+            if winner is not None:
+                return winner
+            continue  # only the number was taken (by an attempt already closed again): draw the next one
+        learning.enroll(user, course).last_activity_at = utcnow()
+        db.session.flush()
+        return attempt
+    raise Conflict(_("Không bắt đầu được lượt làm bài. Bạn hãy thử lại."))
 
 
 def get_attempt(user: User, attempt_id: int) -> QuizAttempt:
     """An attempt of this user; anyone else's is reported as not found."""
-    attempt = db.session.get(QuizAttempt, attempt_id)
+    # An id no attempt can have (beyond the integer column) is simply not found.
+    attempt = db.session.get(QuizAttempt, attempt_id) if 0 < attempt_id <= MAX_ID else None
     if attempt is None or attempt.user_id != user.id:
         raise NotFound(_("Không tìm thấy lượt làm bài này."))
     return attempt
@@ -198,15 +239,39 @@ def _clean_answers(
 def _require_open(attempt: QuizAttempt) -> None:
     if attempt.state == AttemptState.SUBMITTED.value:
         raise Conflict(_("Lượt làm bài này đã nộp. Bạn có thể xem kết quả hoặc làm lượt mới."))
+    if attempt.state == AttemptState.ABANDONED.value:
+        raise Conflict(_("Lượt làm bài này đã được thay bằng một lượt mới. Bạn hãy làm tiếp lượt mới."))
     if attempt.state == AttemptState.EXPIRED.value or not _is_current(attempt):
         raise ContentChanged(_("Câu hỏi của học phần vừa được cập nhật. Bạn hãy bắt đầu lượt làm bài mới."))
 
 
+def _lock_with_answers(attempt: QuizAttempt) -> dict[int, AttemptAnswer]:
+    """Lock the attempt row (PostgreSQL; a SQLite writer already holds the database lock), then
+    read its state and answers again: what this request loaded earlier may be stale."""
+    db.session.scalars(
+        select(QuizAttempt).where(QuizAttempt.id == attempt.id).with_for_update().execution_options(populate_existing=True)
+    ).one()  # fetched, not only executed: the row refreshes the loaded attempt as it is read
+    return _fresh_answers(attempt)
+
+
+def _fresh_answers(attempt: QuizAttempt) -> dict[int, AttemptAnswer]:
+    rows = db.session.scalars(
+        select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id).execution_options(populate_existing=True)
+    ).all()
+    set_committed_value(attempt, "answers", list(rows))
+    return {row.version_id: row for row in rows}
+
+
 def save_answers(attempt: QuizAttempt, answers: Mapping[int, Iterable[str]]) -> int:
-    """Upsert answers of an open attempt; an empty choice clears the saved answer."""
+    """Upsert answers of an open attempt; an empty choice clears the saved answer.
+
+    The attempt row is locked first and its state read again, as submission does with its
+    compare-and-set: an autosave racing a submission waits for it and is then refused, so
+    no answer changes after grading.
+    """
+    existing = _lock_with_answers(attempt)
     _require_open(attempt)
     cleaned = _clean_answers(attempt, answers, _versions(attempt))
-    existing = {answer.version_id: answer for answer in attempt.answers}
     for version_id, chosen in cleaned.items():
         row = existing.get(version_id)
         if row is None:
@@ -244,7 +309,8 @@ def submit_attempt(attempt: QuizAttempt, answers: Mapping[int, Iterable[str]] | 
     set_committed_value(attempt, "state", AttemptState.SUBMITTED.value)
     set_committed_value(attempt, "submitted_at", submitted_at)
     # Merge autosaved answers with the ones in this submission, grade, then write all rows at once.
-    existing = {answer.version_id: answer for answer in attempt.answers}
+    # Read after the claim: an autosave that held the row lock before it has committed by now.
+    existing = _fresh_answers(attempt)
     new_rows = []
     correct = 0
     for item in attempt.items:
@@ -284,7 +350,7 @@ class AlreadySubmitted(Conflict):
 
 
 def _replay(attempt: QuizAttempt, cleaned: dict[int, list[str]]) -> QuizAttempt:
-    stored = {answer.version_id: answer.chosen for answer in attempt.answers}
+    stored = {version_id: row.chosen for version_id, row in _fresh_answers(attempt).items()}
     if any(stored.get(version_id, []) != chosen for version_id, chosen in cleaned.items()):
         raise AlreadySubmitted(str(ALREADY_SUBMITTED))
     return attempt

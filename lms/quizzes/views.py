@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -56,9 +59,56 @@ def start(slug: str, module_slug: str):
     return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
 
 
+# A version id as the form and the JSON autosave send it: ASCII digits only (str.isdigit() and
+# int() also take "²", "٢" or "２") and short enough for int() and the id column.
+_VERSION_ID = re.compile(r"[1-9][0-9]{0,9}", re.ASCII)
+_FORM_FIELD = re.compile(r"q([1-9][0-9]{0,9})", re.ASCII)
+MAX_CHOICES, MAX_CHOICE_LENGTH = 20, 64
+MAX_AUTOSAVE_BYTES = 64 * 1024  # ten questions' answers take well under 1 KB
+
+
 def _form_answers() -> dict[int, list[str]]:
-    """Every q<version id> field of the form; the service rejects ids not in the attempt."""
-    return {int(key[1:]): request.form.getlist(key) for key in request.form if key[:1] == "q" and key[1:].isdigit()}
+    """Every q<version id> field of the form; other fields are ignored, and the service
+    rejects ids not in the attempt."""
+    answers = {}
+    for key in request.form:
+        match = _FORM_FIELD.fullmatch(key)
+        if match:
+            answers[int(match.group(1))] = request.form.getlist(key)
+    return answers
+
+
+class BadPayload(ValueError):
+    pass
+
+
+def _json_answers() -> dict[int, list[str]]:
+    """{"answers": {"<version id>": ["a"] or "a"}} from the request body, or BadPayload.
+
+    Parsed here rather than by request.get_json(): a body nested thousands of levels deep
+    raises RecursionError, which get_json(silent=True) does not catch.
+    """
+    if not request.is_json or (request.content_length or 0) > MAX_AUTOSAVE_BYTES:
+        raise BadPayload
+    body = request.get_data()
+    if len(body) > MAX_AUTOSAVE_BYTES:
+        raise BadPayload
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError):
+        raise BadPayload from None
+    raw = payload.get("answers") if isinstance(payload, dict) else None
+    if not isinstance(raw, dict):
+        raise BadPayload
+    answers = {}
+    for key, value in raw.items():
+        chosen = [value] if isinstance(value, str) else value
+        if not _VERSION_ID.fullmatch(key) or not isinstance(chosen, list) or len(chosen) > MAX_CHOICES:
+            raise BadPayload
+        if not all(isinstance(c, str) and len(c) <= MAX_CHOICE_LENGTH for c in chosen):
+            raise BadPayload
+        answers[int(key)] = chosen
+    return answers
 
 
 @bp.route("/attempts/<int:attempt_id>", methods=["GET", "POST"])
@@ -69,6 +119,9 @@ def attempt(attempt_id: int):
     module = db.session.get(Module, attempt.module_id)
     if attempt.state == AttemptState.SUBMITTED.value and request.method == "GET":
         return redirect(url_for("quizzes.result", attempt_id=attempt.id))
+    if attempt.state != AttemptState.OPEN.value and request.method == "GET":
+        flash(_("Lượt làm bài này đã đóng. Bạn hãy bắt đầu lượt làm bài mới."), "error")
+        return redirect(url_for("quizzes.landing", slug=course.slug, module_slug=module.slug))
     form = PostForm()
     error = None
     if request.method == "POST" and form.validate_on_submit():
@@ -97,7 +150,7 @@ def attempt(attempt_id: int):
             if attempt.state == AttemptState.SUBMITTED.value:
                 flash(exc.message, "error")
                 return redirect(url_for("quizzes.result", attempt_id=attempt_id))
-            if attempt.state == AttemptState.EXPIRED.value or isinstance(exc, services.ContentChanged):
+            if attempt.state != AttemptState.OPEN.value or isinstance(exc, services.ContentChanged):
                 flash(exc.message, "error")
                 return redirect(url_for("quizzes.landing", slug=course.slug, module_slug=module.slug))
     if attempt.state == AttemptState.SUBMITTED.value:
@@ -114,13 +167,9 @@ def attempt(attempt_id: int):
 def autosave(attempt_id: int):
     """JSON autosave: {"answers": {"<version id>": ["a"]}}. CSRF token in the X-CSRFToken header."""
     attempt = services.get_attempt(_user(), attempt_id)
-    payload = request.get_json(silent=True) or {}
-    raw = payload.get("answers")
-    if not isinstance(raw, dict):
-        return jsonify(error=_("Dữ liệu gửi lên không hợp lệ.")), 400
     try:
-        answers = {int(k): v if isinstance(v, list) else [v] for k, v in raw.items()}
-    except (TypeError, ValueError):
+        answers = _json_answers()
+    except BadPayload:
         return jsonify(error=_("Dữ liệu gửi lên không hợp lệ.")), 400
     try:
         saved = run_with_retry(db.session, lambda: services.save_answers(attempt, answers))
