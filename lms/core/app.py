@@ -56,7 +56,17 @@ def register_extensions(app: Flask) -> None:
     import lms.models  # noqa: F401  (every table on the metadata for migrations)
 
 
+def register_converters(app: Flask) -> None:
+    from lms.core.converters import BoundedIntConverter
+
+    # Every `<int:...>` rule, the features' included, gets ids the database can hold.
+    app.url_map.converters["int"] = BoundedIntConverter
+
+
 def register_blueprints(app: Flask) -> None:
+    # A rule takes its converters when it is added, so they are registered first.
+    register_converters(app)
+
     from lms.accounts.views import bp as accounts_bp
     from lms.catalog.views import bp as catalog_bp
     from lms.certificates.views import bp as certificates_bp

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
+
+from lms.core.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +61,37 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or (request.accept_mimetypes.best == "application/json")
 
 
+def _discard_failed_transaction() -> None:
+    """Roll back before the error page touches the database (its layout loads the user).
+
+    After a failed flush the session refuses every query (PendingRollbackError), and on
+    PostgreSQL a failed statement aborts the whole transaction; nothing of a request that
+    ends in an error page is meant to be committed anyway."""
+    try:
+        db.session.rollback()
+    except Exception:
+        log.exception("rollback before the error page failed")
+
+
 def render_error(code: int, description: str | None = None):
+    _discard_failed_transaction()
     title, text = ERROR_TEXT.get(code, ERROR_TEXT[500])
     if _wants_json():
         return jsonify(error=str(title), message=str(description or text), status=code), code
     return render_template("errors/error.html", code=code, title=title, text=description or text), code
+
+
+def _bare_error_page(code: int):
+    """The error page without the layout, for when rendering the layout itself failed."""
+    title, text = ERROR_TEXT.get(code, ERROR_TEXT[500])
+    if _wants_json():
+        return jsonify(error=str(title), message=str(text), status=code), code
+    html = (
+        f'<!doctype html><html lang="vi"><meta charset="utf-8"><title>{escape(title)}</title>'
+        f"<h1>{escape(title)}</h1><p>{escape(text)}</p>"
+        f"<p>{escape(_('Mã lỗi'))} {code} · {escape(_('mã yêu cầu'))} {escape(g.get('request_id', '-'))}</p></html>"
+    )
+    return html, code, {"Content-Type": "text/html; charset=utf-8"}
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -77,7 +106,11 @@ def register_errorhandlers(app: Flask) -> None:
 
     def handle_unexpected(error: Exception):
         log.exception("unhandled error")
-        return render_error(500)
+        try:
+            return render_error(500)
+        except Exception:
+            log.exception("the error page failed")
+            return _bare_error_page(500)
 
     app.register_error_handler(HTTPException, handle_http)
     app.register_error_handler(DomainError, handle_domain)
