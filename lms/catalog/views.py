@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 
-from flask import Blueprint, abort, redirect, render_template, request, send_from_directory, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    get_template_attribute,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    session,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 
-from lms.accounts.scope import scope_of
 from lms.catalog import services
 from lms.catalog.services import AUDIENCE_LABELS, content_root
 from lms.core.errors import NotFound
@@ -19,11 +28,10 @@ from lms.core.errors import NotFound
 bp = Blueprint("catalog", __name__, template_folder="templates")
 
 IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".webp", ".gif", ".svg"}
-CSRF_PLACEHOLDER = "\x00csrf-token\x00"
 
 
 class _PageCache:
-    """A small thread-safe LRU of rendered pages; keys carry the content hashes, so a
+    """A small thread-safe LRU of rendered HTML; keys carry the content hashes, so a
     content sync makes new keys and old entries simply age out."""
 
     def __init__(self, size: int = 2048):
@@ -46,7 +54,9 @@ class _PageCache:
                 self.items.popitem(last=False)
 
 
-_lesson_cache = _PageCache()
+# Never holds anything that depends on the viewer: a leader's menu must not reach an official.
+_lesson_parts = _PageCache()
+_anonymous_pages = _PageCache()
 
 
 def _viewer():
@@ -90,46 +100,58 @@ def module(slug: str, module_slug: str):
 
 @bp.get("/courses/<slug>/<module_slug>/<lesson_slug>")
 def lesson(slug: str, module_slug: str, lesson_slug: str):
-    """The most read page. Its HTML is rendered once per content version and page variant,
-    kept in memory, and served with this session's CSRF token put in place."""
+    """The most read page. What is the same for every reader (the lesson's HTML, its
+    breadcrumbs and pager) is rendered once per content version and language and kept in
+    memory; the page around it (menu, read state, form tokens) is rendered for each viewer.
+    Only an anonymous reader's whole page is kept, as it is the same for every anonymous
+    reader of that address."""
     from lms.learning.services import is_lesson_read
 
     key = services.lesson_key(slug, module_slug, lesson_slug)
+    language = get_locale().language
+    parts_key = (slug, module_slug, lesson_slug, key.hashes, language)
+    parts = _lesson_parts.get(parts_key)
+    if parts is None:
+        parts = _render_lesson_parts(slug, module_slug, lesson_slug)
+        _lesson_parts.put(parts_key, parts)
     user = _viewer()
-    if session.get("_flashes"):
-        return _render_lesson(slug, module_slug, lesson_slug, user, csrf_token=generate_csrf)
-    is_read = is_lesson_read(user, key.lesson_id) if user else False
-    variant = "anonymous" if user is None else ("staff" if scope_of(user).sees_people else "learner")
-    cache_key = (request.full_path, key.hashes, get_locale().language, variant, is_read)
-    html = _lesson_cache.get(cache_key)
-    if html is None:
-        html = _render_lesson(slug, module_slug, lesson_slug, user, csrf_token=lambda: CSRF_PLACEHOLDER)
-        _lesson_cache.put(cache_key, html)
     if user is not None:
-        html = html.replace(CSRF_PLACEHOLDER, generate_csrf())
+        return render_template("catalog/lesson.html", parts=parts, is_read=is_lesson_read(user, key.lesson_id))
+    if session.get("_flashes"):
+        return render_template("catalog/lesson.html", parts=parts, is_read=False)
+    page_key = (request.full_path, key.hashes, language)
+    html = _anonymous_pages.get(page_key)
+    if html is None:
+        html = render_template("catalog/lesson.html", parts=parts, is_read=False)
+        _anonymous_pages.put(page_key, html)
     return html
 
 
-def _render_lesson(slug: str, module_slug: str, lesson_slug: str, user, csrf_token) -> str:
-    from lms.learning.services import is_lesson_read
-
+def _render_lesson_parts(slug: str, module_slug: str, lesson_slug: str) -> dict:
+    """The lesson page's pieces that do not depend on who reads it."""
     course, course_module, lessons = lesson_context(slug, module_slug)
     index = next((i for i, item in enumerate(lessons) if item.slug == lesson_slug), None)
     if index is None:
         raise NotFound(_("Không tìm thấy bài học này."))
     current = lessons[index]
-    return render_template(
-        "catalog/lesson.html",
-        course=course,
-        module=course_module.module,
-        lesson=current,
-        number=index + 1,
-        total=len(lessons),
-        previous=lessons[index - 1] if index > 0 else None,
-        next_lesson=lessons[index + 1] if index + 1 < len(lessons) else None,
-        is_read=is_lesson_read(user, current.id) if user else False,
-        csrf_token=csrf_token,
-    )
+    macro = functools.partial(get_template_attribute, "catalog/_lesson_parts.html")
+    return {
+        "course_slug": course.slug,
+        "module_slug": course_module.module.slug,
+        "lesson_slug": current.slug,
+        "title": current.title,
+        "number": index + 1,
+        "total": len(lessons),
+        "minutes": current.minutes,
+        "head": macro("head")(course, course_module.module, current),
+        "body": macro("body")(current),
+        "pager": macro("pager")(
+            course,
+            course_module.module,
+            lessons[index - 1] if index > 0 else None,
+            lessons[index + 1] if index + 1 < len(lessons) else None,
+        ),
+    }
 
 
 @bp.get("/lessons/<module_slug>/<lesson_slug>")
