@@ -86,6 +86,10 @@ def test_member_actions_change_leader_and_remove(app, factory):
 
 def test_village_name_with_control_characters_is_refused(app, factory):
     client, auth, _, _ = login_as(app, factory, role="commune_official", role_commune=DEMO_COMMUNE)
-    response = auth.post(f"/manage/communes/{DEMO_COMMUNE}", {"name": "Thôn\x00Lạ", "kind": "thôn"})
+    response = auth.post(f"/manage/communes/{DEMO_COMMUNE}", {"name": "Thôn\x07Lạ", "kind": "thôn"})
     assert "Tên có ký tự không hợp lệ." in response.text
+    # A NUL byte never reaches the form: every route answers it with 400 first.
+    response = auth.post(f"/manage/communes/{DEMO_COMMUNE}", {"name": "Thôn\x00Lạ", "kind": "thôn"})
+    assert response.status_code == 400
+    assert "Dữ liệu gửi lên có ký tự không hợp lệ." in response.text
     assert factory.count(Village) == 0
