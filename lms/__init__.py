@@ -1,67 +1,9 @@
-"""Học số cộng đồng: the learning platform of the community digital technology teams."""
+"""Học số cộng đồng: the learning platform of the community digital technology teams.
+
+The application is assembled in lms/app.py; `create_app` is re-exported here for wsgi.py."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-from typing import Any
+from lms.app import PROJECT_ROOT, create_app
 
-from flask import Flask
-
-from lms.core.config import CONFIGS, BaseConfig
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-
-def _database_url(app: Flask, explicit: str | None) -> str:
-    url = explicit or os.environ.get("DATABASE_URL")
-    if not url:
-        # The only file-system touch of create_app: the embedded database needs its folder.
-        os.makedirs(app.instance_path, exist_ok=True)
-        return "sqlite:///" + os.path.join(app.instance_path, "lms.sqlite3")
-    if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://") :]
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    return url
-
-
-def create_app(config: type[BaseConfig] | dict[str, Any] | str | None = None) -> Flask:
-    """Build the application. Creates no tables, loads no content, opens no connection."""
-    app = Flask(__name__, instance_relative_config=True)
-    env_name = os.environ.get("LMS_ENV", "production")
-    if isinstance(config, str):
-        env_name, config = config, None
-    elif isinstance(config, dict) and "ENV_NAME" in config:
-        env_name = config["ENV_NAME"]
-    app.config.from_object(CONFIGS.get(env_name, CONFIGS["production"]))
-    explicit_url = None
-    if isinstance(config, dict):
-        app.config.update(config)
-        explicit_url = config.get("SQLALCHEMY_DATABASE_URI")
-    elif config is not None:
-        app.config.from_object(config)
-        explicit_url = getattr(config, "SQLALCHEMY_DATABASE_URI", None)
-    app.config["SQLALCHEMY_DATABASE_URI"] = _database_url(app, explicit_url)
-    app.config.setdefault("CONTENT_ROOT", None)
-    app.config["CONTENT_ROOT"] = app.config["CONTENT_ROOT"] or str(PROJECT_ROOT)
-    if not app.config.get("SECRET_KEY"):
-        raise RuntimeError("SECRET_KEY must be set in production (environment variable SECRET_KEY).")
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        # SQLite is one file on one machine: a pool bigger than the writer count only queues.
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
-
-    from lms.core.app import (
-        register_blueprints,
-        register_commands,
-        register_errorhandlers,
-        register_extensions,
-        register_hooks,
-    )
-
-    register_extensions(app)
-    register_blueprints(app)
-    register_errorhandlers(app)
-    register_hooks(app)
-    register_commands(app)
-    return app
+__all__ = ["PROJECT_ROOT", "create_app"]

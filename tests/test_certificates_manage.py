@@ -445,7 +445,7 @@ def test_init_creates_the_signing_key_outside_the_repository(app, tmp_path):
         assert "Khóa ký đã có" in result.output and path.read_bytes() == first  # never replaced
         load_private_key(path)
         with app.app_context():
-            from lms.core.cli import _ensure_certificate_key
+            from lms.commands import _ensure_certificate_key
 
             _ensure_certificate_key()  # what `init` and `demo` call
         assert path.read_bytes() == first

@@ -270,7 +270,7 @@ def test_compiled_catalog_matches_the_po_file():
 def test_every_marked_string_is_in_the_catalog():
     with open(ROOT / "babel.cfg", encoding="utf-8") as handle:
         method_map, options_map = parse_mapping_cfg(handle)
-    keywords = dict(DEFAULT_KEYWORDS, _l=None)
+    keywords = dict(DEFAULT_KEYWORDS, _l=None, lazy_pgettext=((1, "c"), 2))
     marked = {(context, message) for _file, _line, message, _comments, context in extract_from_dir(
         str(ROOT), method_map, options_map, keywords=keywords)}  # fmt: skip
     in_catalog = {(message.context, message.id) for message in _catalog() if message.id}

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms.accounts import sessions
-from lms.accounts.models import NAME_MAX, ResetCode, Role, RoleAssignment, User
+from lms.accounts.models import ASSIGNABLE_ROLES, NAME_MAX, ResetCode, Role, RoleAssignment, User
 from lms.accounts.phone import normalize_phone
 from lms.accounts.scope import get_manageable_person
 from lms.core import audit
@@ -160,6 +160,44 @@ def update_profile(user: User, *, full_name: str, birth_year: int | None, email:
             db.session.flush()
     except IntegrityError as exc:  # a parallel request took the e-mail first
         raise ValidationFailed(email_taken, field="email") from exc
+    return user
+
+
+def set_password(user: User, password: str) -> None:
+    """A new password chosen by an administrator on the server; ends every session."""
+    validate_password(password, user.phone)
+    user.password_hash = _hash(password)
+    user.session_version += 1
+    sessions.end_all(user)
+
+
+def create_account(
+    phone: str,
+    name: str,
+    password: str,
+    role: Role | None = None,
+    *,
+    province_code: str | None = None,
+    commune_code: str | None = None,
+    reset_existing: bool = False,
+) -> User:
+    """An account made from the command line, with an optional official role. An existing
+    number is refused, or with reset_existing given this password (the demo does that)."""
+    user = db.session.scalar(select(User).where(User.phone == normalize_phone(phone)))
+    if user is None:
+        user = register_user(
+            phone=phone,
+            password=password,
+            full_name=name,
+            consent=True,
+            commune_code=commune_code if role != Role.PROVINCE_OFFICIAL else None,
+        )
+    elif reset_existing:
+        set_password(user, password)
+    else:
+        raise Conflict(_("Số %(phone)s đã có tài khoản.", phone=phone))
+    if role in ASSIGNABLE_ROLES:
+        assign_role(user, role, province_code=province_code, commune_code=commune_code)
     return user
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -26,6 +25,7 @@ from lms.accounts.scope import can_manage, get_manageable_person, get_person, sc
 from lms.core.errors import ValidationFailed
 from lms.core.extensions import db, limiter
 from lms.core.forms import PostForm, attach_error, submit_form
+from lms.core.security import safe_next
 from lms.core.text import fold
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
@@ -36,20 +36,6 @@ def no_store(response: Response) -> Response:
     # Personal data and one-time codes: no browser or proxy may keep a copy.
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def safe_next(target: str | None) -> str | None:
-    """Only same-site paths, so a login link cannot send people elsewhere."""
-    if not target:
-        return None
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
-        return None  # CR/LF would split the Location header
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    if "\\" in target:
-        return None
-    return target
 
 
 def _sign_in(user: User, remember: bool = False) -> None:

@@ -1,4 +1,5 @@
-"""The pieces create_app() assembles, one function each."""
+"""The core pieces that lms.app.create_app assembles, one function each. Nothing here
+imports a feature: features add themselves through their own init_app."""
 
 from __future__ import annotations
 
@@ -47,13 +48,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 
-    @login_manager.user_loader
-    def load_user(login_id: str):
-        from lms.accounts.sessions import load
-
-        return load(login_id)
-
-    import lms.models  # noqa: F401  (every table on the metadata for migrations)
+    # accounts.init_app sets the user loader: core knows no user model.
 
 
 def register_converters(app: Flask) -> None:
@@ -63,20 +58,13 @@ def register_converters(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedIntConverter
 
 
-def register_blueprints(app: Flask) -> None:
-    # A rule takes its converters when it is added, so they are registered first.
-    register_converters(app)
-
-    from lms.accounts.views import bp as accounts_bp
-    from lms.catalog.views import bp as catalog_bp
-    from lms.certificates.views import bp as certificates_bp
+def register_core(app: Flask) -> None:
+    """The core blueprint (home, language, health, layout assets) and the `flask lms` group."""
+    from lms.core.cli import lms_cli
     from lms.core.views import bp as core_bp
-    from lms.learning.views import bp as learning_bp
-    from lms.places.views import bp as places_bp
-    from lms.quizzes.views import bp as quizzes_bp
 
-    for blueprint in (core_bp, accounts_bp, places_bp, catalog_bp, learning_bp, quizzes_bp, certificates_bp):
-        app.register_blueprint(blueprint)
+    app.register_blueprint(core_bp)
+    app.cli.add_command(lms_cli)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -99,20 +87,6 @@ def register_hooks(app: Flask) -> None:
 
     @app.context_processor
     def inject_globals():
-        from lms.accounts.scope import scope_of
+        from lms.core.nav import nav_entries
 
-        user = current_user._get_current_object() if current_user else None
-        return {
-            "request_id": g.get("request_id"),
-            "nav_scope": scope_of(user) if user is not None and user.is_authenticated else None,
-            "current_lang": _select_locale(),
-        }
-
-
-def register_commands(app: Flask) -> None:
-    import lms.accounts.cli  # noqa: F401  (adds reset-code)
-    import lms.catalog.cli  # noqa: F401  (adds content-check and content-sync to the group)
-    import lms.certificates.cli  # noqa: F401  (adds cert-verify, cert-keygen, cert-worker, cert-render)
-    from lms.core.cli import lms_cli
-
-    app.cli.add_command(lms_cli)
+        return {"request_id": g.get("request_id"), "nav_entries": nav_entries, "current_lang": _select_locale()}

@@ -7,6 +7,7 @@ import re
 import uuid
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import gettext as _
@@ -151,3 +152,17 @@ def _check_json() -> None:
                 pending.append((item, depth + 1))
         elif isinstance(value, list):
             pending.extend((item, depth + 1) for item in value)
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only same-site paths, so a login link cannot send people elsewhere."""
+    if not target:
+        return None
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return None  # CR/LF would split the Location header
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target:
+        return None
+    return target

@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify, redirect, render_template, request, sessio
 from sqlalchemy import text
 
 from lms.core.extensions import db
+from lms.core.security import safe_next
 
 bp = Blueprint("core", __name__, template_folder="templates", static_folder="static", static_url_path="/static/core")
 
@@ -19,8 +20,6 @@ def home():
 def set_language(code: str):
     if code in ("vi", "en"):
         session["lang"] = code
-    from lms.accounts.views import safe_next
-
     return redirect(safe_next(request.args.get("next")) or url_for("core.home"))
 
 
