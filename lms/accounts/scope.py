@@ -14,10 +14,14 @@ from the web. See docs/security.md.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from flask import g, has_request_context
+from flask import current_app, g, has_request_context
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import Integer, Select, String, and_, bindparam, cast, exists, false, literal, null, or_, select, union_all
 
 from lms.accounts.models import Role, RoleAssignment, User
@@ -208,3 +212,27 @@ def get_team(viewer: User, team_id: int, manage: bool = False) -> Team:
     if team is None:
         raise NotFound(_("Không tìm thấy tổ này trong phạm vi bạn quản lý."))
     return team
+
+
+def viewer() -> User:
+    """The signed-in person of this request (inside a view gated by requires_scope)."""
+    return current_user._get_current_object()
+
+
+def requires_scope(capability: str, message: str | None = None) -> Callable:
+    """Gate a view on a capability of the viewer's Scope ("sees_people", "manages_places",
+    "is_global"): anonymous visitors are sent to log in; anyone else without it gets 404,
+    like anything out of scope, so a route cannot tell a learner what exists."""
+
+    def decorate(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def gated(*args: Any, **kwargs: Any):
+            if not current_user.is_authenticated:
+                return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
+            if not getattr(scope_of(viewer()), capability):
+                raise NotFound(message or _("Trang này dành cho cán bộ và tổ trưởng."))
+            return view(*args, **kwargs)
+
+        return gated
+
+    return decorate

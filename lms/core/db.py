@@ -1,4 +1,4 @@
-"""Database engine behaviour: SQLite pragmas and up-front write locks.
+"""Database engine behaviour (SQLite pragmas, up-front write locks, retries) and insert_once.
 
 On SQLite a deferred transaction that reads and then writes can fail at once
 with "database is locked" when another writer got there first, because the
@@ -11,13 +11,19 @@ deferred BEGIN, so readers never queue behind writers (WAL).
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import TypeVar
 
 from flask import has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from lms.core.extensions import db
+
+T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 _READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -100,3 +106,21 @@ def run_with_retry(session, work, attempts: int = 4):
             if not is_retryable(error) or attempt == attempts - 1:
                 raise
     raise RuntimeError("unreachable")
+
+
+def insert_once(row: T, find_existing: Callable[[], T | None]) -> tuple[T, bool]:
+    """Insert row inside a savepoint; if a unique constraint says another request (or an
+    earlier click) made it first, return that row instead. Returns (row, inserted).
+
+    The caller checks for an existing row first, as the common case; this is for the race
+    where two transactions both found none. When find_existing still finds nothing after a
+    unique violation, the violation was about something else and is raised."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError:
+        existing = find_existing()
+        if existing is None:
+            raise
+        return existing, False
+    return row, True
