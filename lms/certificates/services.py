@@ -24,7 +24,6 @@ from lms.core.extensions import db
 from lms.core.models import utcnow
 from lms.core.text import clean_line, has_control_chars
 from lms.learning.models import CourseCompletion
-from lms.learning.services import on_course_completed
 from lms.places.models import Team, TeamMembership
 
 REASON_MAX = 500
@@ -67,13 +66,9 @@ def issue_certificate(user: User, course: Course, issued_at=None) -> Certificate
     raise Conflict(_("Không tạo được mã chứng nhận. Bạn hãy thử lại."))
 
 
-@on_course_completed
-def issue_on_completion(completion: CourseCompletion) -> None:
-    """Course completion -> certificate, in the same transaction."""
-    user = db.session.get(User, completion.user_id)
-    course = db.session.get(Course, completion.course_id)
-    if user is not None and course is not None:
-        issue_certificate(user, course, issued_at=completion.completed_at)
+def issue_on_completion(_sender, *, completion: CourseCompletion, user: User, course: Course, **_) -> None:
+    """Receiver of signals.course_completed: the certificate, in the same transaction (it flushes)."""
+    issue_certificate(user, course, issued_at=completion.completed_at)
 
 
 # --- look up and verify ------------------------------------------------------------------------
