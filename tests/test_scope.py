@@ -92,10 +92,10 @@ def test_people_list_shows_only_people_in_scope(app, factory, world, role):
             assert visible == expected, (owner, key)
 
 
-def test_learner_gets_403_page_for_people_list(app, factory):
+def test_learner_gets_404_page_for_people_list(app, factory):
     client = login_as(app, factory)[0]
     response = client.get("/people")
-    assert response.status_code == 403
+    assert response.status_code == 404  # out of scope is always "not found"
     assert "Trang này dành cho cán bộ và tổ trưởng." in response.text
 
 

@@ -23,7 +23,7 @@ import time
 from flask import current_app
 from flask_babel import gettext as _
 
-from lms.core.errors import DomainError
+from lms.core.errors import ValidationFailed
 from lms.core.extensions import client_ip, limiter
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ WINDOW_SECONDS = 3600
 FIRST_WAIT_SECONDS = 30
 
 
-class LoginThrottled(DomainError):
+class LoginThrottled(ValidationFailed):
     status_code = 429
 
 

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import or_
 
-from lms.accounts import services, sessions, throttle
+from lms.accounts import services, sessions
 from lms.accounts.forms import (
     ChangePasswordForm,
     DeleteAccountForm,
@@ -20,11 +20,10 @@ from lms.accounts.forms import (
     SearchForm,
 )
 from lms.accounts.models import User
-from lms.accounts.phone import display_phone, normalize_phone
-from lms.accounts.scope import can_manage, get_manageable_person, get_person, scope_of, visible_people
-from lms.core.errors import ValidationFailed
+from lms.accounts.phone import display_phone
+from lms.accounts.scope import can_manage, get_manageable_person, get_person, requires_scope, scope_of, visible_people
 from lms.core.extensions import db, limiter
-from lms.core.forms import PostForm, attach_error, submit_form
+from lms.core.forms import PostForm, failure_status, submit_form
 from lms.core.security import safe_next
 from lms.core.text import fold
 
@@ -38,11 +37,10 @@ def no_store(response: Response) -> Response:
     return response
 
 
-def _sign_in(user: User, remember: bool = False) -> None:
-    """Open a session row for this device, commit, then set the cookies that name it."""
+def _with_session(user: User) -> User:
+    """Open this device's session row in the service's transaction (submit_form commits)."""
     sessions.start(user)
-    db.session.commit()
-    login_user(user, remember=remember)
+    return user
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -56,23 +54,25 @@ def register():
         form.commune.data = ""
         return render_template("accounts/register.html", form=form)
     if form.validate_on_submit():
-        try:
-            user = services.register_user(
-                phone=form.phone.data,
-                password=form.password.data,
-                full_name=form.full_name.data,
-                consent=form.consent.data,
-                commune_code=form.commune.data or None,
-                birth_year=form.birth_year.data,
-                email=form.email.data,
-            )
-        except ValidationFailed as error:
-            attach_error(form, error)
-        else:
-            _sign_in(user)
+        user = submit_form(
+            form,
+            lambda: _with_session(
+                services.register_user(
+                    phone=form.phone.data,
+                    password=form.password.data,
+                    full_name=form.full_name.data,
+                    consent=form.consent.data,
+                    commune_code=form.commune.data or None,
+                    birth_year=form.birth_year.data,
+                    email=form.email.data,
+                )
+            ),
+        )
+        if user is not None:
+            login_user(user)
             flash(_("Đăng ký thành công. Chào mừng bạn đến với Học số cộng đồng!"), "success")
             return redirect(url_for("core.home"))
-    return render_template("accounts/register.html", form=form), 200 if request.method == "GET" else 422
+    return render_template("accounts/register.html", form=form), 200 if request.method == "GET" else failure_status(form)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -81,25 +81,12 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("core.home"))
     form = LoginForm()
-    status = 200 if request.method == "GET" else 422
     if form.validate_on_submit():
-        try:
-            phone = normalize_phone(form.phone.data)
-            throttle.check(phone)
-            user = services.authenticate(phone, form.password.data)
-        except throttle.LoginThrottled as error:
-            attach_error(form, error)
-            status = 429
-        except services.WrongCredentials as error:
-            throttle.record_failure(phone)
-            attach_error(form, error)
-        except ValidationFailed as error:
-            attach_error(form, error)
-        else:
-            throttle.clear(phone)
-            _sign_in(user, remember=form.remember.data)
+        user = submit_form(form, lambda: _with_session(services.log_in(form.phone.data, form.password.data)))
+        if user is not None:
+            login_user(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next")) or url_for("core.home"))
-    return render_template("accounts/login.html", form=form), status
+    return render_template("accounts/login.html", form=form), 200 if request.method == "GET" else failure_status(form)
 
 
 @bp.post("/logout")
@@ -144,16 +131,15 @@ def account():
 @login_required
 def change_password():
     form = ChangePasswordForm()
-    if form.validate_on_submit():
-        user = current_user._get_current_object()
-        try:
-            services.change_password(user, form.current_password.data, form.password.data)
-        except ValidationFailed as error:
-            attach_error(form, error)
-        else:
-            _sign_in(user)  # a new session with the new version keeps this device signed in
-            flash(_("Đã đổi mật khẩu. Các thiết bị khác đã được đăng xuất."), "success")
-            return redirect(url_for("accounts.account"))
+    user = current_user._get_current_object()
+    # A new session with the new version keeps this device signed in; the others end.
+    changed = form.validate_on_submit() and submit_form(
+        form, lambda: _with_session(services.change_password(user, form.current_password.data, form.password.data))
+    )
+    if changed:
+        login_user(user)
+        flash(_("Đã đổi mật khẩu. Các thiết bị khác đã được đăng xuất."), "success")
+        return redirect(url_for("accounts.account"))
     return render_template("accounts/password.html", form=form)
 
 
@@ -185,16 +171,11 @@ def export_data():
 @login_required
 def delete_account():
     form = DeleteAccountForm()
-    if form.validate_on_submit():
-        try:
-            services.delete_account(current_user._get_current_object(), form.password.data)
-        except ValidationFailed as error:
-            attach_error(form, error)
-        else:
-            db.session.commit()
-            logout_user()
-            flash(_("Tài khoản và thông tin cá nhân của bạn đã được xóa."), "info")
-            return redirect(url_for("core.home"))
+    user = current_user._get_current_object()
+    if form.validate_on_submit() and submit_form(form, lambda: services.delete_account(user, form.password.data)):
+        logout_user()
+        flash(_("Tài khoản và thông tin cá nhân của bạn đã được xóa."), "info")
+        return redirect(url_for("core.home"))
     return render_template("accounts/delete.html", form=form)
 
 
@@ -202,17 +183,13 @@ def delete_account():
 @limiter.limit("10 per 15 minutes", methods=["POST"])
 def reset_password():
     form = ResetForm()
-    if form.validate_on_submit():
-        try:
-            user = services.reset_password_with_code(form.phone.data, form.code.data, form.password.data)
-        except ValidationFailed as error:
-            db.session.commit()  # keep the count of tries
-            attach_error(form, error)
-        else:
-            db.session.commit()
-            throttle.clear(user.phone)
-            flash(_("Đã đặt lại mật khẩu. Bạn hãy đăng nhập bằng mật khẩu mới."), "success")
-            return redirect(url_for("accounts.login"))
+    # keep_on_error: a wrong code has used one of its tries, and that must be committed.
+    reset = form.validate_on_submit() and submit_form(
+        form, lambda: services.reset_password_with_code(form.phone.data, form.code.data, form.password.data), keep_on_error=True
+    )
+    if reset:
+        flash(_("Đã đặt lại mật khẩu. Bạn hãy đăng nhập bằng mật khẩu mới."), "success")
+        return redirect(url_for("accounts.login"))
     return render_template("accounts/reset.html", form=form)
 
 
@@ -222,13 +199,9 @@ def privacy():
 
 
 @bp.get("/people")
-@login_required
+@requires_scope("sees_people")
 def people():
     viewer = current_user._get_current_object()
-    if not scope_of(viewer).sees_people:
-        return render_template(
-            "errors/error.html", code=403, title=_("Không có quyền truy cập"), text=_("Trang này dành cho cán bộ và tổ trưởng.")
-        ), 403
     form = SearchForm(request.args)
     stmt = visible_people(viewer).order_by(User.full_name).limit(200)
     query = (form.q.data or "").strip() if form.validate() else ""
@@ -246,7 +219,7 @@ def people():
 
 
 @bp.get("/people/<int:user_id>")
-@login_required
+@requires_scope("sees_people")
 def person(user_id: int):
     viewer = current_user._get_current_object()
     person = get_person(viewer, user_id)
@@ -263,7 +236,7 @@ def person(user_id: int):
 
 
 @bp.post("/people/<int:user_id>/reset-code")
-@login_required
+@requires_scope("manages_places")
 def person_reset_code(user_id: int):
     viewer = current_user._get_current_object()
     person = get_manageable_person(viewer, user_id)  # 404 out of scope, 403 for officials and admins

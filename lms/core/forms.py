@@ -26,19 +26,33 @@ def attach_error(form: FlaskForm, error: ValidationFailed, default_field: str | 
         form.form_errors.append(error.message)
 
 
-def submit_form(form: FlaskForm, action):
-    """Run a service for a valid form: commit and return its result, or roll back, show the
-    ValidationFailed next to its field, and return None."""
+def submit_form(form: FlaskForm, action, *, keep_on_error: bool = False):
+    """The one idiom for a form that calls a service: run action() for a valid form, commit
+    and return its result; on ValidationFailed roll back (or, with keep_on_error, commit what
+    the service recorded about the failure, such as a used try), show the message next to its
+    field, remember the error as form.failure (its status_code tells the view what to answer),
+    and return None."""
     from lms.core.extensions import db
 
+    form.failure = None
     try:
         result = action()
     except ValidationFailed as error:
-        db.session.rollback()
+        if keep_on_error:
+            db.session.commit()
+        else:
+            db.session.rollback()
         attach_error(form, error)
+        form.failure = error
         return None
     db.session.commit()
     return result
+
+
+def failure_status(form: FlaskForm, default: int = 422) -> int:
+    """The HTTP status for a form page re-shown after submit_form failed."""
+    failure = getattr(form, "failure", None)
+    return failure.status_code if failure is not None and failure.status_code != 400 else default
 
 
 def strip_filter(value):

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from lms.accounts.phone import display_phone
-from lms.accounts.scope import get_commune, get_team, get_village, scope_of, visible_communes, visible_teams
-from lms.core.errors import NotFound, ValidationFailed
+from lms.accounts.scope import (
+    get_commune,
+    get_team,
+    get_village,
+    requires_scope,
+    scope_of,
+    visible_communes,
+    visible_teams,
+)
+from lms.accounts.scope import viewer as current_viewer
+from lms.core.errors import NotFound
 from lms.core.extensions import db, limiter
 from lms.core.forms import PostForm, submit_form
 from lms.places import services
@@ -32,17 +40,10 @@ def api_communes():
     )
 
 
-def _viewer():
-    viewer = current_user._get_current_object()
-    if not scope_of(viewer).sees_people:
-        raise NotFound(_("Trang này dành cho cán bộ và tổ trưởng."))
-    return viewer
-
-
 @bp.get("/manage")
-@login_required
+@requires_scope("sees_people")
 def manage():
-    viewer = _viewer()
+    viewer = current_viewer()
     scope = scope_of(viewer)
     communes = []
     if scope.manages_places:
@@ -56,9 +57,9 @@ def manage():
 
 
 @bp.route("/manage/communes/<code>", methods=["GET", "POST"])
-@login_required
+@requires_scope("sees_people")
 def commune(code: str):
-    viewer = _viewer()
+    viewer = current_viewer()
     commune = get_commune(viewer, code)
     form = VillageForm()
     if form.validate_on_submit():
@@ -74,9 +75,9 @@ def commune(code: str):
 
 
 @bp.route("/manage/villages/<int:village_id>", methods=["GET", "POST"])
-@login_required
+@requires_scope("sees_people")
 def village(village_id: int):
-    viewer = _viewer()
+    viewer = current_viewer()
     village = get_village(viewer, village_id)
     form = TeamForm()
     if form.validate_on_submit():
@@ -89,9 +90,9 @@ def village(village_id: int):
 
 
 @bp.route("/manage/teams/<int:team_id>", methods=["GET", "POST"])
-@login_required
+@requires_scope("sees_people")
 def team(team_id: int):
-    viewer = _viewer()
+    viewer = current_viewer()
     team = get_team(viewer, team_id)
     can_manage = scope_of(viewer).manages_places
     form = MemberForm()
@@ -116,25 +117,22 @@ def team(team_id: int):
 
 
 @bp.post("/manage/teams/<int:team_id>/members/<int:user_id>/<action>")
-@login_required
+@requires_scope("sees_people")
 def member_action(team_id: int, user_id: int, action: str):
-    viewer = _viewer()
+    viewer = current_viewer()
     get_team(viewer, team_id, manage=True)
-    if not PostForm().validate_on_submit():
-        return redirect(url_for("places.team", team_id=team_id))
-    try:
-        if action == "leader":
-            services.set_leader(viewer, team_id, user_id, True)
-        elif action == "not-leader":
-            services.set_leader(viewer, team_id, user_id, False)
-        elif action == "remove":
-            services.remove_member(viewer, team_id, user_id)
+    actions = {
+        "leader": lambda: services.set_leader(viewer, team_id, user_id, True),
+        "not-leader": lambda: services.set_leader(viewer, team_id, user_id, False),
+        "remove": lambda: services.remove_member(viewer, team_id, user_id),
+    }
+    if action not in actions:
+        raise NotFound(_("Không có thao tác này."))
+    form = PostForm()
+    if form.validate_on_submit():
+        submit_form(form, actions[action])
+        if form.failure is not None:
+            flash(form.failure.message, "error")
         else:
-            raise NotFound(_("Không có thao tác này."))
-    except ValidationFailed as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(_("Đã cập nhật tổ."), "success")
+            flash(_("Đã cập nhật tổ."), "success")
     return redirect(url_for("places.team", team_id=team_id))
