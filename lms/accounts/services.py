@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from lms.accounts import sessions
+from lms.accounts import sessions, throttle
 from lms.accounts.models import ASSIGNABLE_ROLES, NAME_MAX, ResetCode, Role, RoleAssignment, User
 from lms.accounts.phone import normalize_phone
 from lms.accounts.scope import get_manageable_person
@@ -219,7 +219,21 @@ def authenticate(raw_phone: str, password: str) -> User:
     return user
 
 
-def change_password(user: User, current: str, new: str) -> None:
+def log_in(raw_phone: str, password: str) -> User:
+    """authenticate() behind the failed-login back-off (throttle.py): raises LoginThrottled
+    (429) while the phone must wait, counts a wrong password, clears the count on success."""
+    phone = normalize_phone(raw_phone)
+    throttle.check(phone)
+    try:
+        user = authenticate(phone, password)
+    except WrongCredentials:
+        throttle.record_failure(phone)
+        raise
+    throttle.clear(phone)
+    return user
+
+
+def change_password(user: User, current: str, new: str) -> User:
     if not check_password_hash(user.password_hash, current or ""):
         raise ValidationFailed(_("Mật khẩu hiện tại không đúng."), field="current_password")
     validate_password(new, user.phone)
@@ -227,6 +241,7 @@ def change_password(user: User, current: str, new: str) -> None:
     user.session_version += 1
     sessions.end_all(user)
     audit.record(user.id, "password.change", "user", user.id)
+    return user
 
 
 def logout_everywhere(user: User) -> None:
@@ -315,6 +330,7 @@ def reset_password_with_code(raw_phone: str, code: str, new_password: str) -> Us
     user.password_hash = _hash(new_password)
     user.session_version += 1
     sessions.end_all(user)
+    throttle.clear(user.phone)
     audit.record(user.id, "password.reset", "user", user.id, reset_by=reset.created_by_id)
     return user
 
@@ -408,7 +424,7 @@ def export_user_data(user: User) -> dict[str, Any]:
     return data
 
 
-def delete_account(user: User, password: str) -> None:
+def delete_account(user: User, password: str) -> User:
     """Erase personal data now; keep anonymous learning records for commune statistics."""
     if not check_password_hash(user.password_hash, password or ""):
         raise ValidationFailed(_("Mật khẩu không đúng."), field="password")
@@ -432,6 +448,7 @@ def delete_account(user: User, password: str) -> None:
 
     erase_for_user(user.id)
     audit.record(user.id, "account.delete", "user", user.id)
+    return user
 
 
 def get_user(user_id: int) -> User:
