@@ -20,7 +20,7 @@ from lms.core.app import (
     register_extensions,
     register_hooks,
 )
-from lms.core.config import CONFIGS, BaseConfig
+from lms.core.config import CONFIGS, BaseConfig, apply_environment
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,7 +36,7 @@ FEATURES = (
 
 
 def _database_url(app: Flask, explicit: str | None) -> str:
-    url = explicit or os.environ.get("DATABASE_URL")
+    url = explicit or app.config.get("DATABASE_URL")
     if not url:
         # The only file-system touch of create_app: the embedded database needs its folder.
         os.makedirs(app.instance_path, exist_ok=True)
@@ -55,6 +55,7 @@ def configure(app: Flask, config: type[BaseConfig] | dict[str, Any] | str | None
     elif isinstance(config, dict) and "ENV_NAME" in config:
         env_name = config["ENV_NAME"]
     app.config.from_object(CONFIGS.get(env_name, CONFIGS["production"]))
+    apply_environment(app.config)
     explicit_url = None
     if isinstance(config, dict):
         app.config.update(config)

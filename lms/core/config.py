@@ -1,24 +1,69 @@
-"""Configuration classes; environment variables override the defaults."""
+"""Configuration: one class of defaults per environment, then the environment on top.
+
+One mechanism reads every setting from the environment: `LMS_<KEY>` sets config key `<KEY>`
+(as Flask's from_prefixed_env does; values that parse as JSON become numbers or booleans, so
+`LMS_RATELIMIT_ENABLED=false` works). A few well-known names are read too: SECRET_KEY,
+DATABASE_URL and REDIS_URL without the prefix, and the short names documented before
+(ALIASES). The README's configuration table lists them all."""
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+ENV_PREFIX = "LMS"
+# Unprefixed names every deployment tool knows.
+UNPREFIXED = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL")
+# Earlier documented names -> config key (kept so existing deployments keep working).
+ALIASES = {
+    "LMS_RATELIMIT": "RATELIMIT_ENABLED",
+    "LMS_PUBLIC_URL": "PUBLIC_BASE_URL",
+    "LMS_CERT_SIGNING_KEY": "CERTIFICATE_SIGNING_KEY",
+    "LMS_CERT_TEMPLATE_DIR": "CERTIFICATE_TEMPLATE_DIR",
+    "LMS_CERT_NAME_MASKING": "CERTIFICATE_NAME_MASKING",
+    "LMS_CERT_VERIFY_RATE_LIMIT": "CERTIFICATE_VERIFY_RATE_LIMIT",
+    "LMS_CERT_DOWNLOAD_RATE_LIMIT": "CERTIFICATE_DOWNLOAD_RATE_LIMIT",
+}
+_TRUE = {"1", "true", "yes", "on"}
 
-def _env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+def _parse(value: str):
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def apply_environment(config, environ=None) -> None:
+    """Put every setting the environment gives on top of the class defaults."""
+    environ = os.environ if environ is None else environ
+    for name in UNPREFIXED:
+        if environ.get(name):
+            config[name] = environ[name]
+    for name, key in ALIASES.items():
+        if name in environ:
+            config[key] = _parse(environ[name])
+    prefix = ENV_PREFIX + "_"
+    for name in sorted(environ):  # what Flask's from_prefixed_env does, for any environ
+        if name.startswith(prefix) and name not in ALIASES:
+            config[name[len(prefix) :]] = _parse(environ[name])
+    for key in ("RATELIMIT_ENABLED", "SECURE_COOKIES"):
+        if isinstance(config.get(key), str):  # "off", "no"...: JSON gave up, so decide here
+            config[key] = config[key].strip().lower() in _TRUE
+    if isinstance(config.get("TRUSTED_HOSTS"), str):
+        config["TRUSTED_HOSTS"] = [host.strip() for host in config["TRUSTED_HOSTS"].split(",") if host.strip()]
+    if config.get("ENV_NAME") == "development" and "SECURE_COOKIES" in config:
+        config["SESSION_COOKIE_SECURE"] = config["REMEMBER_COOKIE_SECURE"] = bool(config["SECURE_COOKIES"])
 
 
 class BaseConfig:
-    SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
+    SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI: str | None = None  # resolved in create_app
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
-    REDIS_URL: str | None = os.environ.get("REDIS_URL") or None
+    DATABASE_URL: str | None = None
+    REDIS_URL: str | None = None
 
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
@@ -36,7 +81,7 @@ class BaseConfig:
     WTF_CSRF_TIME_LIMIT = None  # a form left open on a phone for hours must still submit
 
     # Off only for load benchmarks, which log in many learners from one address.
-    RATELIMIT_ENABLED = _env_bool("LMS_RATELIMIT", True)
+    RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     # Per client address, on every login POST: a class of 30 behind one Wi-Fi must get in.
     LOGIN_RATE_LIMIT = "60 per minute;600 per hour"
@@ -50,15 +95,15 @@ class BaseConfig:
     RESET_CODE_MINUTES = 30
 
     # Content and places
-    CONTENT_ROOT: str | None = os.environ.get("LMS_CONTENT_ROOT")
-    ISSUER_NAME = os.environ.get("LMS_ISSUER_NAME", "Sở Khoa học và Công nghệ")
+    CONTENT_ROOT: str | None = None
+    ISSUER_NAME = "Sở Khoa học và Công nghệ"
 
     # The public address (https://hocso.example.gov.vn): every signed certificate, QR code and
     # Open Badges id is built on it, never on the request's Host header. Required in production,
     # where it also sets TRUSTED_HOSTS (plus LMS_TRUSTED_HOSTS, comma-separated): see
     # check_public_url.
-    PUBLIC_BASE_URL: str | None = os.environ.get("LMS_PUBLIC_URL") or None
-    TRUSTED_HOSTS: list[str] | None = [h.strip() for h in os.environ.get("LMS_TRUSTED_HOSTS", "").split(",") if h.strip()] or None
+    PUBLIC_BASE_URL: str | None = None
+    TRUSTED_HOSTS: list[str] | None = None
 
 
 class ProductionConfig(BaseConfig):
@@ -67,9 +112,9 @@ class ProductionConfig(BaseConfig):
 
 class DevelopmentConfig(BaseConfig):
     ENV_NAME = "development"
-    SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-not-secret"
-    SESSION_COOKIE_SECURE = _env_bool("LMS_SECURE_COOKIES", False)
-    REMEMBER_COOKIE_SECURE = _env_bool("LMS_SECURE_COOKIES", False)
+    SECRET_KEY = "dev-only-not-secret"  # noqa: S105  (development only; LMS_SECURE_COOKIES=1 behind HTTPS)
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
 
 
 class TestingConfig(BaseConfig):
@@ -87,7 +132,7 @@ def check_public_url(config) -> None:
     """At start-up: PUBLIC_BASE_URL must be an absolute http(s) URL; in production it is required
     and only its host (and any TRUSTED_HOSTS already listed) is accepted, so a request with a
     forged Host header gets 400 before any view runs."""
-    url = config.get("PUBLIC_BASE_URL") or os.environ.get("LMS_PUBLIC_URL")
+    url = config.get("PUBLIC_BASE_URL")
     if not url:
         if config.get("ENV_NAME") == "production":
             raise RuntimeError(
