@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.core.extensions import db
+from lms.core.extensions import Model
 from lms.core.models import TimestampMixin, utcnow
 
 NAME_MAX = 80
@@ -28,7 +29,7 @@ class Role(enum.StrEnum):
 ASSIGNABLE_ROLES = (Role.COMMUNE_OFFICIAL, Role.PROVINCE_OFFICIAL, Role.ADMIN)
 
 
-class User(TimestampMixin, UserMixin, db.Model):
+class User(TimestampMixin, UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -54,6 +55,9 @@ class User(TimestampMixin, UserMixin, db.Model):
     )
 
     # The token of the login being made or used in this request (see UserSession); not stored.
+    # Declared for mypy only: a plain annotation in the class body would ask the ORM for a column.
+    if TYPE_CHECKING:
+        login_token: str | None
     login_token = None
 
     def get_id(self) -> str:
@@ -62,7 +66,7 @@ class User(TimestampMixin, UserMixin, db.Model):
         return f"{self.id}:{self.session_version}:{self.login_token or ''}"
 
     @property
-    def is_active(self) -> bool:  # type: ignore[override]
+    def is_active(self) -> bool:
         return not self.is_disabled and self.deleted_at is None
 
     def has_role(self, role: Role) -> bool:
@@ -80,7 +84,7 @@ class User(TimestampMixin, UserMixin, db.Model):
         return f"<User {self.id} {self.phone}>"
 
 
-class RoleAssignment(db.Model):
+class RoleAssignment(Model):
     __tablename__ = "role_assignments"
     __table_args__ = (
         CheckConstraint(
@@ -103,7 +107,7 @@ class RoleAssignment(db.Model):
     user: Mapped[User] = relationship(back_populates="roles", foreign_keys=[user_id])
 
 
-class ResetCode(db.Model):
+class ResetCode(Model):
     __tablename__ = "password_reset_codes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -116,7 +120,7 @@ class ResetCode(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """One signed-in device. The session and remember cookies carry its token; logging out
     ends the row, so a copy of either cookie opens nothing afterwards."""
 

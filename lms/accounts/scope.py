@@ -23,6 +23,7 @@ from flask import current_app, g, has_request_context
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import Integer, Select, String, and_, bindparam, cast, exists, false, literal, null, or_, select, union_all
+from sqlalchemy.sql.expression import CompoundSelect
 
 from lms.accounts.models import Role, RoleAssignment, User
 from lms.core.errors import NotFound, PermissionDenied
@@ -49,7 +50,7 @@ class Scope:
 
 
 # Roles and led teams in one round trip; built once because it runs on every page.
-_SCOPE_ROWS = union_all(
+_SCOPE_ROWS: CompoundSelect[str, str | None, str | None, int | None] = union_all(
     select(RoleAssignment.role, RoleAssignment.province_code, RoleAssignment.commune_code, cast(null(), Integer)).where(
         RoleAssignment.user_id == bindparam("user")
     ),

@@ -9,11 +9,11 @@ from flask import g, has_request_context
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lms.core.extensions import db
+from lms.core.extensions import Model, db
 from lms.core.models import utcnow
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     __tablename__ = "audit_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)

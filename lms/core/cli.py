@@ -4,6 +4,7 @@ imported by its init_app); the commands that span features (init, demo) are in l
 from __future__ import annotations
 
 import sys
+from typing import NoReturn
 
 import click
 
@@ -13,7 +14,7 @@ def lms_cli() -> None:
     pass
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     """Print an error in red and exit non-zero."""
     click.secho(message, fg="red", err=True)
     sys.exit(1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from werkzeug.routing import IntegerConverter, Map, ValidationError
@@ -20,9 +21,11 @@ class BoundedIntConverter(IntegerConverter):
 
     regex = r"[0-9]+"
 
-    def __init__(self, map: Map, *args: Any, max: int | None = None, **kwargs: Any) -> None:
-        bound = MAX_DATABASE_INT if max is None else min(max, MAX_DATABASE_INT)
-        super().__init__(map, *args, max=bound, **kwargs)
+    def __init__(
+        self, map: Map, fixed_digits: int = 0, min: int | None = None, max: int | None = None, signed: bool = False
+    ) -> None:
+        bound = MAX_DATABASE_INT if max is None else builtins.min(max, MAX_DATABASE_INT)
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=bound, signed=signed)
 
     def to_python(self, value: str) -> Any:
         # Ten digits already exceed the bound; leading zeros aside, never convert a longer string.

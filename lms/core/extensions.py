@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import request
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -14,6 +16,14 @@ from flask_wtf import CSRFProtect
 from lms.core.models import Base
 
 db = SQLAlchemy(model_class=Base)
+
+# Every model subclasses Model. At run time it is db.Model, which flask-sqlalchemy builds from Base
+# (same registry, metadata and naming convention, plus its session binding). mypy cannot use a class
+# made at run time as a base, so to mypy Model is the typed declarative Base itself.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

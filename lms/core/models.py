@@ -34,6 +34,9 @@ class UTCDateTime(TypeDecorator):
 
 
 class Base(DeclarativeBase):
+    """The typed declarative base: naming convention and UTC datetimes. flask-sqlalchemy builds
+    db.Model from it; models subclass `lms.core.extensions.Model`, which mypy reads as this class."""
+
     registry = registry(
         metadata=MetaData(naming_convention=NAMING_CONVENTION),
         type_annotation_map={datetime: UTCDateTime()},

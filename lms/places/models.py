@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.core.extensions import db
+from lms.core.extensions import Model
 from lms.core.models import TimestampMixin, utcnow
 
 
@@ -29,7 +29,7 @@ class VillageKind(enum.StrEnum):
     KHOM = "khóm"
 
 
-class Province(db.Model):
+class Province(Model):
     __tablename__ = "provinces"
 
     code: Mapped[str] = mapped_column(String(2), primary_key=True)
@@ -40,7 +40,7 @@ class Province(db.Model):
     communes: Mapped[list[Commune]] = relationship(back_populates="province", order_by="Commune.name")
 
 
-class Commune(db.Model):
+class Commune(Model):
     __tablename__ = "communes"
 
     code: Mapped[str] = mapped_column(String(5), primary_key=True)
@@ -56,7 +56,7 @@ class Commune(db.Model):
         return f"{self.name}, {self.province.name}"
 
 
-class Village(TimestampMixin, db.Model):
+class Village(TimestampMixin, Model):
     __tablename__ = "villages"
     __table_args__ = (UniqueConstraint("commune_code", "name"),)
 
@@ -70,7 +70,7 @@ class Village(TimestampMixin, db.Model):
     teams: Mapped[list[Team]] = relationship(back_populates="village", order_by="Team.name")
 
 
-class Team(TimestampMixin, db.Model):
+class Team(TimestampMixin, Model):
     __tablename__ = "teams"
     __table_args__ = (UniqueConstraint("village_id", "name"),)
 
@@ -84,7 +84,7 @@ class Team(TimestampMixin, db.Model):
     memberships: Mapped[list[TeamMembership]] = relationship(back_populates="team", cascade="all, delete-orphan")
 
 
-class TeamMembership(db.Model):
+class TeamMembership(Model):
     __tablename__ = "team_memberships"
     __table_args__ = (UniqueConstraint("team_id", "user_id"),)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, literal, select
+from sqlalchemy import CursorResult, Table, delete, func, literal, select
 from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.models import User
@@ -82,14 +82,14 @@ def import_places(divisions: Iterable[dict[str, Any]]) -> tuple[int, int]:
     existing_c = {c.code: c for c in db.session.scalars(select(Commune))}
     new_rows = []
     for code, values in communes.items():
-        row = existing_c.get(code)
-        if row is None:
+        commune_row = existing_c.get(code)
+        if commune_row is None:
             new_rows.append(values)
         else:
             for key, value in values.items():
-                setattr(row, key, value)
+                setattr(commune_row, key, value)
     if new_rows:
-        db.session.execute(Commune.__table__.insert(), new_rows)
+        db.session.execute(cast(Table, Commune.__table__).insert(), new_rows)
     db.session.flush()
     return len(provinces), len(communes)
 
@@ -201,8 +201,9 @@ def set_leader(actor: User, team_id: int, user_id: int, is_leader: bool) -> None
 
 def remove_member(actor: User, team_id: int, user_id: int) -> None:
     team = get_team(actor, team_id, manage=True)
-    result = db.session.execute(
-        delete(TeamMembership).where(TeamMembership.team_id == team.id, TeamMembership.user_id == user_id)
+    result = cast(
+        CursorResult[Any],
+        db.session.execute(delete(TeamMembership).where(TeamMembership.team_id == team.id, TeamMembership.user_id == user_id)),
     )
     if result.rowcount == 0:
         raise ValidationFailed(_("Người này không thuộc tổ."))
