@@ -8,9 +8,9 @@ import threading
 from sqlalchemy import select
 
 from lms.catalog.models import QuestionVersion
+from lms.catalog.question_types import get_type
 from lms.core.extensions import db
 from lms.quizzes.models import QuizAttempt
-from lms.quizzes.types import get_type
 
 
 def answer_key(app, attempt_id: int, right: int) -> dict[int, list[str]]:

@@ -7,10 +7,10 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from lms.catalog.models import Course, Lesson, Module, Question, QuestionVersion
+from lms.catalog.question_types import QuestionSpecError, get_type
 from lms.core.extensions import db
 from lms.learning.models import CourseCompletion, Enrollment, LessonProgress, ModuleCompletion
 from lms.quizzes.models import AttemptAnswer, QuizAttempt
-from lms.quizzes.types import QuestionSpecError, get_type
 from tests.conftest import csrf_from, login_as
 from tests.quiz_helpers import answer_key, form_data
 

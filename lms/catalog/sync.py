@@ -129,6 +129,14 @@ def _sync_questions(module: Module, data: ModuleData, report: SyncReport) -> Non
 def sync_content(bundle: ContentBundle) -> SyncReport:
     """Bring the database in line with a validated bundle; flushes, the caller commits."""
     report = SyncReport()
+    modules = _sync_modules(bundle, report)
+    _sync_courses(bundle, modules, report)
+    db.session.flush()
+    return report
+
+
+def _sync_modules(bundle: ContentBundle, report: SyncReport) -> dict[str, Module]:
+    """Modules with their lessons, then every bank (a question may move between modules)."""
     modules = {m.slug: m for m in db.session.scalars(select(Module))}
     for slug, data in bundle.modules.items():
         row = modules.get(slug)
@@ -150,13 +158,20 @@ def sync_content(bundle: ContentBundle) -> SyncReport:
         _sync_questions(modules[slug], data, report)
     for slug, row in modules.items():
         if slug not in bundle.modules and not row.is_retired:
-            row.is_retired = True
-            report.add("module", "retired")
-            for lesson in row.lessons:
-                lesson.is_retired = True
-            for question in db.session.scalars(select(Question).where(Question.module_id == row.id)):
-                question.is_retired = True
+            _retire_module(row, report)
+    return modules
 
+
+def _retire_module(row: Module, report: SyncReport) -> None:
+    row.is_retired = True
+    report.add("module", "retired")
+    for lesson in row.lessons:
+        lesson.is_retired = True
+    for question in db.session.scalars(select(Question).where(Question.module_id == row.id)):
+        question.is_retired = True
+
+
+def _sync_courses(bundle: ContentBundle, modules: dict[str, Module], report: SyncReport) -> None:
     courses = {c.slug: c for c in db.session.scalars(select(Course))}
     for slug, data in bundle.courses.items():
         row = courses.get(slug)
@@ -184,8 +199,6 @@ def sync_content(bundle: ContentBundle) -> SyncReport:
         if slug not in bundle.courses and not row.is_retired:
             row.is_retired = True
             report.add("course", "retired")
-    db.session.flush()
-    return report
 
 
 def _sync_course_modules(course: Course, wanted: list[tuple[str, bool]], modules: dict[str, Module]) -> None:

@@ -32,13 +32,13 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.accounts.models import User
 from lms.catalog.models import Course, Module, Question, QuestionVersion
+from lms.catalog.question_types import get_type
 from lms.catalog.services import audiences_for
 from lms.core.errors import Conflict, NotFound, ValidationFailed
 from lms.core.extensions import db
 from lms.core.models import utcnow
 from lms.learning import services as learning
 from lms.quizzes.models import AttemptAnswer, AttemptState, QuizAttempt
-from lms.quizzes.types import get_type
 
 START_TRIES = 3  # inserts of a new attempt before giving up on a number other requests keep taking
 MAX_ID = 2**31 - 1  # the integer primary key on PostgreSQL

@@ -1,6 +1,8 @@
 """Question types. Each type validates its YAML, says how to show it, and grades an answer.
 
 Adding a type means adding one class here and registering it; nothing else changes.
+The registry lives in catalog because a type defines what a question in the content is
+(the content loader validates banks with it); quizzes draws, shows and grades with it.
 A stored question version keeps `options` (id and text, never the correctness) and
 `correct` (the list of correct option ids) apart, so the view can hand options to the
 template without any marker of the right answer.
