@@ -136,9 +136,12 @@ def test_certificates_outside_the_scope_do_not_exist_for_an_official(app, factor
     assert get_certificate(app, code).revoked_at is None
     found = official.get("/certificates/manage", query_string={"q": code})
     assert "Không tìm thấy giấy chứng nhận này trong phạm vi bạn quản lý" in found.text
-    # Learners and team leaders do not manage certificates at all.
+    # Learners do not manage certificates at all: for them the pages do not exist (404, as
+    # anything out of scope), with a message that says whom they are for.
     learner, _, _, _ = login_as(app, factory)
-    assert learner.get("/certificates/manage").status_code == 403
+    refused = learner.get("/certificates/manage")
+    assert refused.status_code == 404 and "dành cho cán bộ xã, cán bộ tỉnh và quản trị viên" in refused.text
+    assert learner.get(page).status_code == 404
     # An admin sees everything.
     admin, _, _, _ = login_as(app, factory, role="admin")
     assert admin.get(page).status_code == 200
@@ -263,8 +266,10 @@ def test_bulk_respects_scope(app, factory, commune_with_teams):
 
         phone = db.session.get(User, a).phone
     Auth(leader).login("0" + phone[3:])
-    assert leader.get(f"/certificates/manage/team/{t1}/chung-nhan.zip").status_code == 403
-    assert _bulk(leader, f"/certificates/manage/team/{t1}", "chung-nhan.zip").status_code == 403
+    assert leader.get(f"/certificates/manage/team/{t1}").status_code == 404
+    assert leader.get(f"/certificates/manage/team/{t1}/chung-nhan.zip").status_code == 404
+    assert _bulk(leader, f"/certificates/manage/team/{t1}", "chung-nhan.zip").status_code == 404
+    assert [e for e in _audit(app, "certificate.bulk_zip") if e.actor_id == a] == []
     # A made-up group id is simply not found.
     official, _ = _official(app, factory)
     assert official.get("/certificates/manage/team/999999").status_code == 404

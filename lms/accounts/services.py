@@ -17,7 +17,7 @@ from lms.accounts import sessions, throttle
 from lms.accounts.models import ASSIGNABLE_ROLES, NAME_MAX, ResetCode, Role, RoleAssignment, User
 from lms.accounts.phone import normalize_phone
 from lms.accounts.scope import get_manageable_person
-from lms.core import audit
+from lms.core import audit, signals
 from lms.core.errors import Conflict, NotFound, ValidationFailed
 from lms.core.extensions import db
 from lms.core.models import utcnow
@@ -416,11 +416,8 @@ def export_user_data(user: User) -> dict[str, Any]:
         "roles": [{"role": r.role, "province": r.province_code, "commune": r.commune_code} for r in user.roles],
         "teams": [{"team": m.team.name, "village": m.team.village.name, "is_leader": m.is_leader} for m in memberships],
     }
-    from lms.certificates.services import export_certificates
-    from lms.learning.services import export_learning
-
-    data["learning"] = export_learning(user)
-    data["certificates"] = export_certificates(user)
+    # Each feature adds its own part ("learning", "certificates", …) through its receiver.
+    data.update(signals.collect(signals.personal_data_requested, "accounts", user=user))
     return data
 
 
@@ -444,9 +441,8 @@ def delete_account(user: User, password: str) -> User:
 
     for membership in db.session.scalars(select(TeamMembership).where(TeamMembership.user_id == user.id)):
         db.session.delete(membership)
-    from lms.certificates.erasure import erase_for_user
-
-    erase_for_user(user.id)
+    # Features erase what they hold (certificates revoke and blank theirs) in this transaction.
+    signals.account_deleted.send("accounts", user=user)
     audit.record(user.id, "account.delete", "user", user.id)
     return user
 

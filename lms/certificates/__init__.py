@@ -17,11 +17,14 @@ def _manages_places(user) -> bool:
 
 
 def init_app(app: Flask) -> None:
-    from lms.certificates import cli, services  # noqa: F401  (cli: cert-verify, cert-keygen, cert-worker, cert-render)
-    from lms.certificates.views import bp
+    # The two route modules add their views to bp; they import blueprint.py, never each other.
+    from lms.certificates import cli, erasure, manage, services, views  # noqa: F401  (cli: cert-* commands)
+    from lms.certificates.blueprint import bp
 
     app.register_blueprint(bp)
-    # A module-level function, so blinker's weak reference lives as long as the process; connecting
-    # it again for a second app is a no-op.
+    # Module-level functions, so blinker's weak references live as long as the process, and
+    # connecting them again for a second app is a no-op. Each runs in the sender's transaction.
     signals.course_completed.connect(services.issue_on_completion)
+    signals.account_deleted.connect(erasure.erase_on_account_deletion)
+    signals.personal_data_requested.connect(services.export_on_request)
     add_nav_entry(app, NavEntry("certificates.manage", lazy_pgettext("trình đơn", "Chứng nhận"), 40, _manages_places))

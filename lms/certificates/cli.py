@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from lms.certificates import keyring, settings
 from lms.certificates.signing import BadSignature, PublicKey, parse_public_key, verify_payload, verify_proof
@@ -41,7 +42,7 @@ def _database_status(code: str) -> tuple[str | None, str | None]:
 
     try:
         certificate = db.session.scalar(select(Certificate).where(Certificate.code == code))
-    except Exception:
+    except SQLAlchemyError:  # no database here (an offline check on another machine)
         return None, None
     if certificate is None:
         return "unknown", None
@@ -137,7 +138,6 @@ def cert_worker_command(burst: bool, niceness: int, idle: bool) -> None:  # fmt:
     """Run an RQ worker that renders certificate PDFs (needs REDIS_URL).
 
     It yields the processor to the web app: SCHED_IDLE where Linux offers it, else `nice`."""
-    from flask import current_app
     from rq import SimpleWorker
 
     from lms.certificates import jobs
@@ -156,7 +156,7 @@ def cert_worker_command(burst: bool, niceness: int, idle: bool) -> None:  # fmt:
             pass  # not permitted here: the nice value still applies
     get_renderer(settings.template_dir()).warm_up()  # fonts and stylesheet loaded before the first job
     keyring.private_key()
-    click.echo(f"Worker chứng nhận: hàng đợi {q.name} ({current_app.config['REDIS_URL'].split('@')[-1]})")
+    click.echo(f"Worker chứng nhận: hàng đợi {q.name} ({(settings.redis_url() or '').split('@')[-1]})")
     SimpleWorker([q], connection=q.connection).work(burst=burst, with_scheduler=False, logging_level="WARNING")
 
 

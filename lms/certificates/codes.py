@@ -14,6 +14,8 @@ import secrets
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
+from lms.core.errors import ValidationFailed
+
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 _VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
 RANDOM_LENGTH = 11
@@ -22,8 +24,12 @@ _SEPARATORS = re.compile(r"[\s\-_.·–—]+")
 _CODE_IN_URL = re.compile(r"/verify/([A-Za-z0-9\-]{12,20})")
 
 
-class MalformedCode(ValueError):
-    """A typed code that cannot be a certificate code; the message says why, in the visitor's language."""
+class MalformedCode(ValidationFailed):
+    """A typed code that cannot be a certificate code; the message says why, in the visitor's
+    language. A view that does not catch it answers 400 with that message (like any DomainError)."""
+
+    def __init__(self, message: str, field: str | None = "code"):
+        super().__init__(message, field=field)
 
 
 def check_character(body: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from flask import current_app, has_app_context
+from redis.exceptions import RedisError
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -73,7 +74,7 @@ def _enqueue_pending(session: Session) -> None:
     for certificate_id, code, revision in sorted(pending):
         try:
             enqueue(certificate_id, code, revision)
-        except Exception:  # Redis down: the PDF is rendered on first download instead
+        except RedisError:  # Redis down: the PDF is rendered on first download instead
             log.warning("could not queue certificate %s for rendering", code, exc_info=True)
 
 

@@ -5,33 +5,32 @@ from __future__ import annotations
 
 from flask import Response, flash, jsonify, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from flask_login import current_user, login_required
+from redis.exceptions import RedisError
 from sqlalchemy import select
 
-from lms.accounts.scope import scope_of, visible_communes
+from lms.accounts.scope import requires_scope, scope_of, visible_communes
+from lms.accounts.scope import viewer as current_viewer
 from lms.certificates import bulk, services, settings, storage
+from lms.certificates.blueprint import bp
+from lms.certificates.delivery import ensure_or_queue, pdf_response
 from lms.certificates.forms import ButtonForm, CertificateSearchForm, PrintForm, RegenerateForm, RevokeForm
-from lms.certificates.views import bp, ensure_or_queue, pdf_response
 from lms.core import audit
-from lms.core.errors import Conflict, NotFound, ValidationFailed
+from lms.core.errors import NotFound
 from lms.core.extensions import db
-from lms.core.forms import attach_error
+from lms.core.forms import submit_form
 from lms.places.models import Commune, Team, Village
 
 GROUP = "<any(commune, village, team):kind>/<key>"
-
-
-def _viewer():
-    viewer = current_user._get_current_object()
-    services.require_official(viewer)
-    return viewer
+# Every page here is for officials in scope: anyone else gets 404, as for anything out of scope.
+officials_only = requires_scope("manages_places", _l("Trang này dành cho cán bộ xã, cán bộ tỉnh và quản trị viên."))
 
 
 @bp.get("/certificates/manage")
-@login_required
+@officials_only
 def manage():
-    viewer = _viewer()
+    viewer = current_viewer()
     form = CertificateSearchForm(request.args)
     if form.q.data and form.validate():
         _, typo = services.try_normalize(form.q.data)  # a typo cannot exist anywhere: say what is wrong
@@ -61,9 +60,9 @@ def _group_page_data(viewer, group):
 
 
 @bp.get(f"/certificates/manage/{GROUP}")
-@login_required
+@officials_only
 def manage_group(kind: str, key: str):
-    viewer = _viewer()
+    viewer = current_viewer()
     group = services.get_group(viewer, kind, key)
     certificates, active, children = _group_page_data(viewer, group)
     progress = services.group_progress(active)
@@ -91,16 +90,16 @@ def manage_group(kind: str, key: str):
 
 
 @bp.post(f"/certificates/manage/{GROUP}/prepare")
-@login_required
+@officials_only
 def prepare_group(kind: str, key: str):
-    viewer = _viewer()
+    viewer = current_viewer()
     group = services.get_group(viewer, kind, key)
     if not ButtonForm().validate_on_submit():
         return redirect(url_for("certificates.manage_group", kind=kind, key=key))
     active = list(db.session.scalars(services.group_certificates(viewer, group, include_revoked=False)).unique())
     try:
         asked = services.enqueue_missing(active)
-    except Exception:
+    except RedisError:
         flash(_("Không gửi được yêu cầu tới hàng đợi. Bạn vẫn có thể tải ZIP: máy chủ sẽ tạo tệp còn thiếu khi tải."), "error")
         return redirect(url_for("certificates.manage_group", kind=kind, key=key))
     if asked:
@@ -118,9 +117,9 @@ def prepare_group(kind: str, key: str):
 
 
 @bp.get(f"/certificates/manage/{GROUP}/progress.json")
-@login_required
+@officials_only
 def group_progress(kind: str, key: str):
-    viewer = _viewer()
+    viewer = current_viewer()
     group = services.get_group(viewer, kind, key)
     active = list(db.session.scalars(services.group_certificates(viewer, group, include_revoked=False)).unique())
     progress = services.group_progress(active)
@@ -143,10 +142,10 @@ def _ask_again(group):
 
 
 @bp.post(f"/certificates/manage/{GROUP}/chung-nhan.zip")
-@login_required
+@officials_only
 def request_group_zip(kind: str, key: str):
     """The ZIP button: audited here, then the browser follows a signed link to the file."""
-    viewer = _viewer()
+    viewer = current_viewer()
     group = services.get_group(viewer, kind, key)
     if not ButtonForm().validate_on_submit():
         return redirect(url_for("certificates.manage_group", kind=group.kind, key=group.key), code=303)
@@ -161,9 +160,9 @@ def request_group_zip(kind: str, key: str):
 
 
 @bp.get(f"/certificates/manage/{GROUP}/chung-nhan.zip")
-@login_required
+@officials_only
 def group_zip(kind: str, key: str):
-    viewer = _viewer()
+    viewer = current_viewer()
     group = services.get_group(viewer, kind, key)
     if not bulk.token_allows(request.args.get("t"), viewer.id, group.kind, group.key, "zip"):
         return _ask_again(group)
@@ -184,10 +183,10 @@ def _print_part(viewer, group, part: int) -> list:
 
 
 @bp.post(f"/certificates/manage/{GROUP}/ban-in.pdf")
-@login_required
+@officials_only
 def request_group_print(kind: str, key: str):
     """A print button (one per part): audited here, then a signed link to the file."""
-    viewer = _viewer()
+    viewer = current_viewer()
     group = services.get_group(viewer, kind, key)
     form = PrintForm()
     if not form.validate_on_submit():
@@ -202,9 +201,9 @@ def request_group_print(kind: str, key: str):
 
 
 @bp.get(f"/certificates/manage/{GROUP}/ban-in.pdf")
-@login_required
+@officials_only
 def group_print(kind: str, key: str):
-    viewer = _viewer()
+    viewer = current_viewer()
     group = services.get_group(viewer, kind, key)
     part = bulk.part_number(request.args.get("part"))
     if part < 1:
@@ -231,21 +230,21 @@ def _certificate_page(certificate, revoke_form=None, regenerate_form=None, statu
         regenerate_form=regenerate_form,
         history=services.history(certificate),
         rendered=storage.is_rendered(certificate),
-        may_change=services.may_change(current_user._get_current_object(), certificate),
+        may_change=services.may_change(current_viewer(), certificate),
     ), status
 
 
 @bp.get("/certificates/manage/c/<code>")
-@login_required
+@officials_only
 def manage_certificate(code: str):
-    certificate = services.managed_certificate(_viewer(), code)
+    certificate = services.managed_certificate(current_viewer(), code)
     return _certificate_page(certificate)
 
 
 @bp.post("/certificates/manage/c/<code>/revoke")
-@login_required
+@officials_only
 def revoke(code: str):
-    viewer = _viewer()
+    viewer = current_viewer()
     certificate = services.managed_certificate(viewer, code)
     services.require_change(viewer, certificate)
     form = RevokeForm()
@@ -253,13 +252,9 @@ def revoke(code: str):
         if certificate.is_revoked:  # a second click after the first one went through
             return redirect(url_for("certificates.manage_certificate", code=certificate.display_code))
         return _certificate_page(certificate, revoke_form=form, status=422)
-    try:
-        changed = services.revoke(viewer, certificate, form.reason.data)
-    except ValidationFailed as error:
-        db.session.rollback()
-        attach_error(form, error, "reason")
+    changed = submit_form(form, lambda: services.revoke(viewer, certificate, form.reason.data))
+    if changed is None:
         return _certificate_page(services.managed_certificate(viewer, code), revoke_form=form, status=422)
-    db.session.commit()
     if changed:
         flash(_("Đã thu hồi giấy chứng nhận %(code)s.", code=certificate.display_code), "success")
     else:
@@ -268,22 +263,21 @@ def revoke(code: str):
 
 
 @bp.post("/certificates/manage/c/<code>/regenerate")
-@login_required
+@officials_only
 def regenerate(code: str):
-    viewer = _viewer()
+    viewer = current_viewer()
     certificate = services.managed_certificate(viewer, code)
     services.require_change(viewer, certificate)
     form = RegenerateForm()
     if not form.validate_on_submit():
         form.form_errors.extend(form.revision.errors)  # a hidden field: say it above the form
         return _certificate_page(certificate, regenerate_form=form, status=422)
-    try:
-        changed = services.correct_and_regenerate(viewer, certificate, form.full_name.data, form.revision.data)
-    except (ValidationFailed, Conflict) as error:
-        db.session.rollback()
-        attach_error(form, error, "full_name")
+    # A certificate revoked meanwhile is a Conflict: the app-wide page says so (409).
+    changed = submit_form(
+        form, lambda: services.correct_and_regenerate(viewer, certificate, form.full_name.data, form.revision.data)
+    )
+    if changed is None:
         return _certificate_page(services.managed_certificate(viewer, code), regenerate_form=form, status=422)
-    db.session.commit()
     if changed:
         if not settings.redis_url():
             storage.ensure_pdf(storage.detach([certificate])[0])  # ready when the page comes back
@@ -301,9 +295,9 @@ def regenerate(code: str):
 
 
 @bp.get("/certificates/manage/c/<code>.pdf")
-@login_required
+@officials_only
 def manage_download(code: str):
-    certificate = services.managed_certificate(_viewer(), code)
+    certificate = services.managed_certificate(current_viewer(), code)
     path = ensure_or_queue(certificate)
     if path is None:
         flash(_("Tệp PDF đang được tạo. Bạn hãy tải lại sau ít giây."), "info")

@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import segno
 from jinja2 import FileSystemLoader, StrictUndefined
@@ -32,10 +33,8 @@ STYLESHEET = "certificate.css"
 QR_URL = "lms-qr:certificate.png"
 
 try:
-    from zoneinfo import ZoneInfo
-
     VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
-except Exception:  # a system without tzdata: Vietnam has had no daylight saving since 1975
+except ZoneInfoNotFoundError:  # a system without tzdata: Vietnam has had no daylight saving since 1975
     VIETNAM = timezone(timedelta(hours=7))
 
 

@@ -14,11 +14,13 @@ from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.models import User
 from lms.accounts.scope import can_manage, get_commune, get_person, get_team, get_village, scope_of, visible_people
+from lms.accounts.services import validate_full_name
 from lms.catalog.models import Course
 from lms.certificates import jobs, settings, storage
 from lms.certificates.codes import MalformedCode, new_code, normalize_code
 from lms.certificates.models import Certificate
-from lms.core import audit
+from lms.core import audit, signals
+from lms.core.db import insert_once
 from lms.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from lms.core.extensions import db
 from lms.core.models import utcnow
@@ -54,14 +56,13 @@ def issue_certificate(user: User, course: Course, issued_at=None) -> Certificate
             issued_at=issued_at or utcnow(),
         )
         try:
-            with db.session.begin_nested():
-                db.session.add(certificate)
+            certificate, inserted = insert_once(certificate, lambda: certificate_of(user.id, course.id))
         except IntegrityError:
-            existing = certificate_of(user.id, course.id)
-            if existing is not None:
-                return existing
             continue  # a code collision (one in 10^16): draw another code
+        if not inserted:
+            return certificate  # a concurrent transaction issued it first
         jobs.render_after_commit(db.session(), certificate.id, certificate.code, certificate.revision)
+        signals.certificate_issued.send("certificates", certificate=certificate, user=user, course=course)
         return certificate
     raise Conflict(_("Không tạo được mã chứng nhận. Bạn hãy thử lại."))
 
@@ -149,12 +150,12 @@ def export_certificates(user: User) -> list[dict]:
     ]
 
 
+def export_on_request(_sender, *, user: User, **_) -> tuple[str, list[dict]]:
+    """Receiver of signals.personal_data_requested: this feature's part of the export."""
+    return "certificates", export_certificates(user)
+
+
 # --- officials ---------------------------------------------------------------------------------
-
-
-def require_official(viewer: User) -> None:
-    if not scope_of(viewer).manages_places:
-        raise PermissionDenied(_("Trang này dành cho cán bộ xã, cán bộ tỉnh và quản trị viên."))
 
 
 def _not_managed() -> NotFound:
@@ -165,8 +166,10 @@ def managed_certificate(viewer: User, raw_code: str) -> Certificate:
     """A certificate whose holder the official may manage; outside the scope it does not exist.
 
     A malformed code, an unknown one and someone else's get the same message, so these pages
-    cannot tell an official whether a code exists outside their scope."""
-    require_official(viewer)
+    cannot tell an official whether a code exists outside their scope. A team leader sees the
+    team's people but manages none of their certificates: for them too, nothing is found."""
+    if not scope_of(viewer).manages_places:
+        raise _not_managed()
     try:
         certificate = find_by_code(raw_code)
         get_person(viewer, certificate.user_id)
@@ -210,6 +213,7 @@ def revoke(viewer: User, certificate: Certificate, reason: str) -> bool:
     if changed != 1:
         return False
     audit.record(viewer.id, "certificate.revoke", "certificate", certificate.code, reason=reason, user_id=certificate.user_id)
+    signals.certificate_revoked.send("certificates", certificate=certificate, actor=viewer, reason=reason)
     return True
 
 
@@ -220,8 +224,6 @@ def correct_and_regenerate(viewer: User, certificate: Certificate, new_name: str
     same form (double click, retry) finds the revision already raised and changes nothing.
     Returns False in that case.
     """
-    from lms.accounts.services import validate_full_name
-
     if certificate.is_revoked:
         raise Conflict(_("Giấy chứng nhận này đã bị thu hồi nên không cấp lại được."))
     name = validate_full_name(new_name)
@@ -286,7 +288,8 @@ class Group:
 
 def get_group(viewer: User, kind: str, key: str) -> Group:
     """A commune, village or team the official manages (NotFound otherwise)."""
-    require_official(viewer)
+    if not scope_of(viewer).manages_places:
+        raise NotFound(_("Không tìm thấy nhóm này."))
     if kind == "commune":
         if not _COMMUNE_CODE.fullmatch(key):
             raise NotFound(_("Không tìm thấy nhóm này."))
