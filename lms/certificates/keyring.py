@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import current_app
-
 from lms.certificates import settings
 from lms.certificates.signing import (
     PublicKey,
@@ -34,7 +32,7 @@ def current_public_key() -> PublicKey:
 def trusted_keys() -> dict[str, PublicKey]:
     """kid -> key: the current key (when present) and any retired keys listed in the config."""
     keys: dict[str, PublicKey] = {}
-    for text in current_app.config.get("CERTIFICATE_RETIRED_PUBLIC_KEYS") or ():
+    for text in settings.retired_public_keys():
         key = parse_public_key(text)
         keys[key.kid] = key
     try:
