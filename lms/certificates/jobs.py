@@ -83,19 +83,13 @@ def _forget_pending(session: Session) -> None:
     session.info.pop(_PENDING, None)
 
 
-_job_app = None
-
-
 def _app():
-    """The Flask app inside a worker: the one `flask lms cert-worker` pushed, else built once."""
-    global _job_app
-    if has_app_context():
-        return current_app._get_current_object()
-    if _job_app is None:
-        from lms import create_app
-
-        _job_app = create_app()
-    return _job_app
+    """The Flask app of the worker: `flask lms cert-worker` runs jobs inside its app context
+    (a SimpleWorker, in the command's process). Certificates never build the app themselves:
+    the assembly sits above every feature."""
+    if not has_app_context():
+        raise RuntimeError("Certificate render jobs run in `flask lms cert-worker`, which provides the app.")
+    return current_app._get_current_object()
 
 
 def render_job(certificate_id: int) -> str:

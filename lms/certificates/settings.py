@@ -14,8 +14,6 @@ from typing import Any
 
 from flask import current_app
 
-from lms import PROJECT_ROOT
-
 MASKING_CHOICES = ("none", "initials", "hidden")
 LOCAL_BASE_URL = "http://localhost:5000"
 
@@ -23,7 +21,8 @@ LOCAL_BASE_URL = "http://localhost:5000"
 DEFAULTS: dict[str, Any | Callable[[], Any]] = {
     "CERTIFICATE_DIR": lambda: os.path.join(current_app.instance_path, "certificates"),
     "CERTIFICATE_SIGNING_KEY": lambda: os.path.join(current_app.instance_path, "certificate-signing-key.pem"),
-    "CERTIFICATE_TEMPLATE_DIR": str(PROJECT_ROOT / "certificates"),
+    # The project's certificates/ folder, beside the lms package (the app's root path).
+    "CERTIFICATE_TEMPLATE_DIR": lambda: os.path.join(os.path.dirname(current_app.root_path), "certificates"),
     "CERTIFICATE_NAME_MASKING": "none",
     # Never the request's Host header: production refuses to start without PUBLIC_BASE_URL
     # (lms.core.config.check_public_url); development and tests fall back to localhost.
