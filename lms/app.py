@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lms.core.app import (
     register_converters,
@@ -32,6 +33,7 @@ FEATURES = (
     "lms.learning",
     "lms.quizzes",
     "lms.certificates",
+    "lms.ops",
 )
 
 
@@ -77,6 +79,10 @@ def create_app(config: type[BaseConfig] | dict[str, Any] | str | None = None) ->
     """Build the application. Creates no tables, loads no content, opens no connection."""
     app = Flask("lms", root_path=str(Path(__file__).resolve().parent), instance_relative_config=True)
     configure(app, config)
+    # Behind N trusted proxies (docs/deploy.md) the client address and scheme come from their
+    # X-Forwarded-For/-Proto; with 0, those headers are anyone's to forge and are ignored.
+    if trusted_proxies := int(app.config.get("PROXY_FIX_X_FOR") or 0):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted_proxies, x_proto=trusted_proxies)  # type: ignore[method-assign]
     register_extensions(app)
     import lms.models  # noqa: F401  (every table on the metadata, for migrations)
 

@@ -1,0 +1,20 @@
+"""Operations: health and readiness probes, Prometheus metrics, robots.txt and favicon,
+the running version, and the backup and restore commands. See docs/deploy.md."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from lms.ops import cli  # noqa: F401  (backup, restore, version)
+    from lms.ops.metrics import register_request_metrics
+    from lms.ops.version import version
+    from lms.ops.views import bp
+
+    app.register_blueprint(bp)
+    register_request_metrics(app)
+
+    @app.context_processor
+    def running_version():
+        return {"app_version": version()}
