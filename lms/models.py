@@ -4,6 +4,6 @@ from lms.accounts.models import ResetCode, RoleAssignment, User  # noqa: F401
 from lms.catalog.models import Course, CourseModule, Lesson, Module, Question, QuestionVersion  # noqa: F401
 from lms.certificates.models import Certificate  # noqa: F401
 from lms.core.audit import AuditEvent  # noqa: F401
-from lms.learning.models import CourseCompletion, Enrollment, LessonProgress, ModuleCompletion  # noqa: F401
+from lms.learning.models import BestScore, CourseCompletion, Enrollment, LessonProgress, ModuleCompletion  # noqa: F401
 from lms.places.models import Commune, Province, Team, TeamMembership, Village  # noqa: F401
 from lms.quizzes.models import AttemptAnswer, QuizAttempt  # noqa: F401

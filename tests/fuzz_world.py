@@ -224,7 +224,7 @@ def build_world(app, factory) -> World:
     with app.test_request_context("/"):
         for course in catalog.list_courses():
             for row in catalog.course_modules(course):
-                for lesson in catalog.module_lessons(course, row.module):
+                for lesson in catalog.lessons_for(course, row.module):
                     world.lessons.append((course.slug, row.module.slug, lesson.slug))
     user_ids = [str(i) for i in (*ids.values(), outsider, certified)]
     world.path_values = {

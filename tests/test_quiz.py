@@ -278,12 +278,15 @@ def test_module_completes_when_lessons_read_and_quiz_passed(app, learner):
 
 
 def test_course_completion_is_recorded_once_and_announced(app, learner):
-    from lms.learning import services as learning
+    from lms.core import signals
 
     client, _, uid = learner
     announced = []
-    listener = learning.on_course_completed(lambda completion: announced.append(completion.user_id))
-    try:
+
+    def receiver(sender, *, completion, user, course, **_):
+        announced.append((sender, completion.user_id, user.id, course.slug))
+
+    with signals.course_completed.connected_to(receiver):
         with app.app_context():
             modules = db.session.scalars(
                 select(Module.slug).join(Module.lessons).where(Module.slug.like("b%")).distinct().order_by(Module.slug)
@@ -295,14 +298,52 @@ def test_course_completion_is_recorded_once_and_announced(app, learner):
             attempt_id = int(client.post(f"{quiz}/start", data={"csrf_token": csrf_from(page.text)})
                              .headers["Location"].rsplit("/", 1)[1])  # fmt: skip
             submit(client, attempt_id, answer_key(app, attempt_id, right=8))
-    finally:
-        learning._course_listeners.remove(listener)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(CourseCompletion).where(CourseCompletion.user_id == uid)) == 1
-    assert announced == [uid]
+    assert announced == [("learning", uid, uid, COURSE)]
     assert "Bạn đã hoàn thành khóa học này." in client.get(f"/courses/{COURSE}").text
     dashboard = client.get("/dashboard").text
     assert "Đã hoàn thành" in dashboard and "100%" in dashboard
+
+
+def test_enrolment_first_reads_gradings_and_module_completion_are_each_announced_once(app, learner):
+    from lms.core import signals
+
+    client, _, uid = learner
+    heard = []
+
+    def hear(name):
+        def receiver(sender, **kwargs):
+            heard.append((name, sender, kwargs["user"].id))
+
+        return receiver
+
+    receivers = {name: hear(name) for name in ("enrolled", "lesson_read", "quiz_graded", "module_completed")}
+    for name, receiver in receivers.items():
+        getattr(signals, name).connect(receiver)
+    try:
+        _read_all_lessons(app, client)
+        _read_all_lessons(app, client)  # a second read of every lesson is not announced again
+        quiz = f"/courses/{COURSE}/{MODULE}/quiz"
+        for right in (2, 8):
+            page = client.get(quiz)
+            attempt_id = int(client.post(f"{quiz}/start", data={"csrf_token": csrf_from(page.text)})
+                             .headers["Location"].rsplit("/", 1)[1])  # fmt: skip
+            key = answer_key(app, attempt_id, right=right)
+            submit(client, attempt_id, key)
+            submit(client, attempt_id, key)  # a replay is not graded, nor announced, again
+    finally:
+        for name, receiver in receivers.items():
+            getattr(signals, name).disconnect(receiver)
+    with app.app_context():
+        lessons = db.session.scalar(select(func.count()).select_from(LessonProgress).where(LessonProgress.user_id == uid))
+    assert lessons >= 3
+    assert heard.count(("enrolled", "learning", uid)) == 1
+    assert heard.count(("lesson_read", "learning", uid)) == lessons
+    assert heard.count(("quiz_graded", "quizzes", uid)) == 2
+    assert heard.count(("module_completed", "learning", uid)) == 1
+    last_read = max(i for i, (name, _sender, _uid) in enumerate(heard) if name == "lesson_read")
+    assert heard.index(("module_completed", "learning", uid)) > last_read
 
 
 def test_progress_survives_logout_and_other_devices(app, factory):

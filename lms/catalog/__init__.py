@@ -1,11 +1,9 @@
-"""Catalog: loads and validates courses/ and quizzes/, content versions, course pages."""
+"""Catalog: loads and validates courses/ and quizzes/, syncs content versions, and serves the
+content's images. The learner's pages around the content live in `learning`."""
 
 from __future__ import annotations
 
 from flask import Flask
-from flask_babel import lazy_gettext as _l
-
-from lms.core.nav import NavEntry, add_nav_entry
 
 
 def init_app(app: Flask) -> None:
@@ -13,4 +11,3 @@ def init_app(app: Flask) -> None:
     from lms.catalog.views import bp
 
     app.register_blueprint(bp)
-    add_nav_entry(app, NavEntry("catalog.catalogue", _l("Khóa học"), 10))

@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.core.extensions import db
+from lms.core.extensions import Model
 from lms.core.models import utcnow
 
 
-class Course(db.Model):
+class Course(Model):
     __tablename__ = "courses"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -34,12 +34,8 @@ class Course(db.Model):
         back_populates="course", order_by="CourseModule.position", cascade="all, delete-orphan"
     )
 
-    @property
-    def includes_member_items(self) -> bool:
-        return self.audience == "members"
 
-
-class Module(db.Model):
+class Module(Model):
     __tablename__ = "modules"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -55,7 +51,7 @@ class Module(db.Model):
     lessons: Mapped[list[Lesson]] = relationship(back_populates="module", order_by="Lesson.position")
 
 
-class CourseModule(db.Model):
+class CourseModule(Model):
     __tablename__ = "course_modules"
     __table_args__ = (UniqueConstraint("course_id", "module_id"),)
 
@@ -69,7 +65,7 @@ class CourseModule(db.Model):
     module: Mapped[Module] = relationship(lazy="joined")
 
 
-class Lesson(db.Model):
+class Lesson(Model):
     __tablename__ = "lessons"
     __table_args__ = (UniqueConstraint("module_id", "slug"),)
 
@@ -90,7 +86,7 @@ class Lesson(db.Model):
     module: Mapped[Module] = relationship(back_populates="lessons", lazy="joined")
 
 
-class Question(db.Model):
+class Question(Model):
     """A question's identity (its id in the bank); its text lives in versions."""
 
     __tablename__ = "questions"
@@ -110,7 +106,7 @@ class Question(db.Model):
     )
 
 
-class QuestionVersion(db.Model):
+class QuestionVersion(Model):
     """Immutable: attempts point at the version they were drawn from."""
 
     __tablename__ = "question_versions"

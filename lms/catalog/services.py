@@ -91,7 +91,16 @@ def get_course(slug: str) -> Course:
 
 def audiences_for(course: Course) -> tuple[str, ...]:
     """Which lesson/question audiences a course shows: members also see members-only items."""
-    return ("all", "members") if course.audience == "members" else ("all",)
+    return _audiences(course.audience)
+
+
+def _audiences(course_audience: str) -> tuple[str, ...]:
+    return ("all", "members") if course_audience == "members" else ("all",)
+
+
+def shows(course: Course, item: Lesson | Question) -> bool:
+    """The audience rule for one lesson or question: not retired, and meant for this course."""
+    return not item.is_retired and item.audience in audiences_for(course)
 
 
 def course_modules(course: Course) -> list[CourseModule]:
@@ -116,16 +125,43 @@ def get_course_module(course: Course, module_slug: str) -> CourseModule:
     return row
 
 
-def module_lessons(course: Course, module: Module) -> list[Lesson]:
+def lessons_for(course: Course, module: Module | None = None) -> list[Lesson]:
+    """The lessons a course shows, in reading order: of one module, or (module=None) of all the
+    course's modules at once (ordered by module id, then position; group them by module_id)."""
+    stmt = select(Lesson).where(Lesson.is_retired.is_(False), Lesson.audience.in_(audiences_for(course)))
+    if module is not None:
+        return list(db.session.scalars(stmt.where(Lesson.module_id == module.id).order_by(Lesson.position)))
+    in_course = select(CourseModule.module_id).where(CourseModule.course_id == course.id)
+    return list(db.session.scalars(stmt.where(Lesson.module_id.in_(in_course)).order_by(Lesson.module_id, Lesson.position)))
+
+
+def module_context(course_slug: str, module_slug: str) -> tuple[Course, CourseModule, list[Lesson]]:
+    """A course, one of its modules, and the lessons the course shows of it; NotFound otherwise."""
+    course = get_course(course_slug)
+    course_module = get_course_module(course, module_slug)
+    return course, course_module, lessons_for(course, course_module.module)
+
+
+def lesson_index(lessons: list[Lesson], lesson_slug: str) -> int:
+    """Where a lesson stands among a module's lessons; NotFound when the course does not show it."""
+    index = next((i for i, item in enumerate(lessons) if item.slug == lesson_slug), None)
+    if index is None:
+        raise NotFound(_("Không tìm thấy bài học này."))
+    return index
+
+
+def questions_for(course: Course, module: Module) -> list[Question]:
+    """The questions a course draws from for one module: current, not retired, for its audience."""
     return list(
         db.session.scalars(
-            select(Lesson)
+            select(Question)
             .where(
-                Lesson.module_id == module.id,
-                Lesson.is_retired.is_(False),
-                Lesson.audience.in_(audiences_for(course)),
+                Question.module_id == module.id,
+                Question.is_retired.is_(False),
+                Question.audience.in_(audiences_for(course)),
+                Question.current_version_id.is_not(None),
             )
-            .order_by(Lesson.position)
+            .order_by(Question.position, Question.id)
         )
     )
 
@@ -196,7 +232,7 @@ def _load_lesson_key(course_slug: str, module_slug: str, lesson_slug: str) -> Le
     row = db.session.execute(_LESSON_KEY, {"course": course_slug, "module": module_slug, "lesson": lesson_slug}).first()
     if row is None:
         raise NotFound(_("Không tìm thấy bài học này."))
-    course_id, course_audience, lesson_id, lesson_audience, *hashes = row
-    if lesson_audience == "members" and course_audience != "members":
+    course_id, course_audience, lesson_id, lesson_audience, course_hash, module_hash, lesson_hash = row
+    if lesson_audience not in _audiences(course_audience):
         raise NotFound(_("Không tìm thấy bài học này."))
-    return LessonKey(course_id, lesson_id, tuple(hashes))
+    return LessonKey(course_id, lesson_id, (course_hash, module_hash, lesson_hash))

@@ -90,7 +90,7 @@ def _new_version(question: Question, item: QuestionData, number: int) -> Questio
 def _sync_questions(module: Module, data: ModuleData, report: SyncReport) -> None:
     existing = {q.key: q for q in db.session.scalars(select(Question).where(Question.module_id == module.id))}
     wanted = {q.key: (position, q) for position, q in enumerate(data.questions)}
-    moved = {}
+    moved: dict[str, Question] = {}
     for key, (position, item) in wanted.items():
         row = existing.get(key)
         if row is None:

@@ -1,34 +1,28 @@
 """Enrolment, progress, resume and completion. Completion is recorded once, in the
-transaction of the event that caused it, and announced to registered listeners
-(certificates and reports hook in with `on_course_completed`)."""
+transaction of the event that caused it, and announced through lms.core.signals
+(enrolled, lesson_read, module_completed, course_completed; sender "learning"), so
+certificates and reports react without learning knowing them. The best quiz score per
+module is learning's own row (BestScore), recorded from the quizzes' quiz_graded signal."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, select, update
 
 from lms.accounts.models import User
 from lms.catalog.models import Course, CourseModule, Lesson, Module
-from lms.catalog.services import audiences_for, course_modules
+from lms.catalog.services import course_modules, lessons_for, shows
+from lms.core import signals
+from lms.core.db import insert_once
 from lms.core.errors import NotFound
 from lms.core.extensions import db
 from lms.core.models import utcnow
-from lms.learning.models import CourseCompletion, Enrollment, LessonProgress, ModuleCompletion
+from lms.learning.models import BestScore, CourseCompletion, Enrollment, LessonProgress, ModuleCompletion
 from lms.places.models import TeamMembership
 
-CourseCompletedListener = Callable[[CourseCompletion], None]
-_course_listeners: list[CourseCompletedListener] = []
-
-
-def on_course_completed(listener: CourseCompletedListener) -> CourseCompletedListener:
-    """Register a function called (inside the same transaction) when a course is completed."""
-    if listener not in _course_listeners:
-        _course_listeners.append(listener)
-    return listener
+SENDER = "learning"
 
 
 def primary_audience(user: User | None) -> str:
@@ -67,32 +61,18 @@ def enroll(user: User, course: Course) -> Enrollment:
     existing = get_enrollment(user, course)
     if existing is not None:
         return existing
-    enrollment = Enrollment(user_id=user.id, course_id=course.id)
-    try:
-        with db.session.begin_nested():
-            db.session.add(enrollment)
-    except IntegrityError:
-        existing = get_enrollment(user, course)
-        if existing is None:
-            raise
-        return existing
+    enrollment, inserted = insert_once(Enrollment(user_id=user.id, course_id=course.id), lambda: get_enrollment(user, course))
+    if inserted:
+        signals.enrolled.send(SENDER, enrollment=enrollment, user=user, course=course)
     return enrollment
 
 
-def _visible_lessons(course: Course, module_ids: list[int]) -> list[Lesson]:
-    if not module_ids:
-        return []
-    return list(
-        db.session.scalars(
-            select(Lesson)
-            .where(
-                Lesson.module_id.in_(module_ids),
-                Lesson.is_retired.is_(False),
-                Lesson.audience.in_(audiences_for(course)),
-            )
-            .order_by(Lesson.module_id, Lesson.position)
-        )
-    )
+def record_activity(user: User, course: Course) -> Enrollment:
+    """The learner did something in the course (read, started or finished a quiz): enrol them
+    if needed and move the course up their dashboard."""
+    enrollment = enroll(user, course)
+    enrollment.last_activity_at = utcnow()
+    return enrollment
 
 
 def _read_lesson_ids(user: User | None, lesson_ids: list[int]) -> set[int]:
@@ -106,17 +86,40 @@ def _read_lesson_ids(user: User | None, lesson_ids: list[int]) -> set[int]:
 
 
 def best_percents(user: User | None, course: Course) -> dict[int, int]:
-    """Best submitted score per module for this course (the best score counts)."""
+    """Best graded score per module for this course (the best score counts)."""
     if user is None:
         return {}
-    from lms.quizzes.models import QuizAttempt
-
     rows = db.session.execute(
-        select(QuizAttempt.module_id, func.max(QuizAttempt.percent))
-        .where(QuizAttempt.user_id == user.id, QuizAttempt.course_id == course.id, QuizAttempt.percent.is_not(None))
-        .group_by(QuizAttempt.module_id)
+        select(BestScore.module_id, BestScore.best_percent).where(BestScore.user_id == user.id, BestScore.course_id == course.id)
     ).all()
     return {module_id: percent for module_id, percent in rows}
+
+
+def _best_score(user: User, course: Course, module: Module) -> BestScore | None:
+    return db.session.scalar(
+        select(BestScore).where(BestScore.user_id == user.id, BestScore.course_id == course.id, BestScore.module_id == module.id)
+    )
+
+
+def record_score(user: User, course: Course, module: Module, percent: int) -> BestScore:
+    """Keep the best graded score. Raising it is one conditional UPDATE, so of two attempts
+    graded at once the higher score stays whichever commits last."""
+    existing = _best_score(user, course, module)
+    if existing is None:
+        fresh = BestScore(user_id=user.id, course_id=course.id, module_id=module.id, best_percent=percent)
+        row, inserted = insert_once(fresh, lambda: _best_score(user, course, module))
+        if inserted:
+            return row
+    else:
+        row = existing
+    db.session.execute(
+        update(BestScore)
+        .where(BestScore.id == row.id, BestScore.best_percent < percent)
+        .values(best_percent=percent, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(row, ["best_percent", "updated_at"])
+    return row
 
 
 @dataclass
@@ -179,7 +182,7 @@ class CourseOverview:
 def course_overview(user: User | None, course: Course) -> CourseOverview:
     overview = CourseOverview(course=course, enrollment=get_enrollment(user, course))
     rows = course_modules(course)
-    lessons = _visible_lessons(course, [row.module_id for row in rows])
+    lessons = lessons_for(course)
     read = _read_lesson_ids(user, [lesson.id for lesson in lessons])
     best = best_percents(user, course)
     done = set()
@@ -238,57 +241,66 @@ def is_lesson_read(user: User | None, lesson_id: int) -> bool:
     return db.session.execute(_IS_READ, {"user": user.id, "lesson": lesson_id}).first() is not None
 
 
-def mark_lesson_read(user: User, course: Course, lesson: Lesson) -> LessonProgress:
-    """Record that the learner read to the end and confirmed; idempotent."""
-    if lesson.is_retired or lesson.audience not in audiences_for(course):
-        raise NotFound(_("Không tìm thấy bài học này."))
-    enrollment = enroll(user, course)
-    enrollment.last_activity_at = utcnow()
-    progress = db.session.scalar(
+def _progress(user: User, lesson: Lesson) -> LessonProgress | None:
+    return db.session.scalar(
         select(LessonProgress).where(LessonProgress.user_id == user.id, LessonProgress.lesson_id == lesson.id)
     )
+
+
+def mark_lesson_read(user: User, course: Course, lesson: Lesson) -> LessonProgress:
+    """Record that the learner read to the end and confirmed; idempotent. The first read is
+    announced (lesson_read) and may complete the module."""
+    if not shows(course, lesson):
+        raise NotFound(_("Không tìm thấy bài học này."))
+    record_activity(user, course)
+    progress = _progress(user, lesson)
     if progress is None:
-        progress = LessonProgress(user_id=user.id, lesson_id=lesson.id, content_hash=lesson.content_hash)
-        try:
-            with db.session.begin_nested():
-                db.session.add(progress)
-        except IntegrityError:
-            progress = db.session.scalar(
-                select(LessonProgress).where(LessonProgress.user_id == user.id, LessonProgress.lesson_id == lesson.id)
-            )
+        fresh = LessonProgress(user_id=user.id, lesson_id=lesson.id, content_hash=lesson.content_hash)
+        recorded, inserted = insert_once(fresh, lambda: _progress(user, lesson))
+        if inserted:
+            signals.lesson_read.send(SENDER, progress=recorded, user=user, lesson=lesson, course=course)
+        progress = recorded
     maybe_complete_module(user, course, lesson.module)
     return progress
 
 
-def maybe_complete_module(user: User, course: Course, module: Module) -> ModuleCompletion | None:
-    """Record module completion (once) when its lessons are read and its quiz passed."""
-    existing = db.session.scalar(
+def _module_completion(user: User, course: Course, module: Module) -> ModuleCompletion | None:
+    return db.session.scalar(
         select(ModuleCompletion).where(
             ModuleCompletion.user_id == user.id, ModuleCompletion.course_id == course.id, ModuleCompletion.module_id == module.id
         )
     )
+
+
+def maybe_complete_module(user: User, course: Course, module: Module) -> ModuleCompletion | None:
+    """Record module completion (once) when its lessons are read and its quiz passed."""
+    existing = _module_completion(user, course, module)
     if existing is not None:
         return existing
-    lessons = _visible_lessons(course, [module.id])
+    lessons = lessons_for(course, module)
     if len(_read_lesson_ids(user, [lesson.id for lesson in lessons])) < len(lessons):
         return None
     best = best_percents(user, course).get(module.id)
     if best is None or best < course.pass_mark:
         return None
-    completion = ModuleCompletion(user_id=user.id, course_id=course.id, module_id=module.id, best_percent=best)
-    try:
-        with db.session.begin_nested():
-            db.session.add(completion)
-    except IntegrityError:
-        return None  # another request recorded it first
-    maybe_complete_course(user, course)
+    fresh = ModuleCompletion(user_id=user.id, course_id=course.id, module_id=module.id, best_percent=best)
+    completion, inserted = insert_once(fresh, lambda: _module_completion(user, course, module))
+    if inserted:
+        signals.module_completed.send(SENDER, completion=completion, user=user, module=module, course=course)
+        maybe_complete_course(user, course)
     return completion
 
 
-def maybe_complete_course(user: User, course: Course) -> CourseCompletion | None:
-    existing = db.session.scalar(
+def _course_completion(user: User, course: Course) -> CourseCompletion | None:
+    return db.session.scalar(
         select(CourseCompletion).where(CourseCompletion.user_id == user.id, CourseCompletion.course_id == course.id)
     )
+
+
+def maybe_complete_course(user: User, course: Course) -> CourseCompletion | None:
+    """Record course completion (once) when every required module is complete, and announce it
+    (course_completed: certificates issue theirs in this transaction)."""
+    existing = _course_completion(user, course)
     if existing is not None:
         return existing
     required = {row.module_id for row in course_modules(course) if row.is_required}
@@ -299,15 +311,20 @@ def maybe_complete_course(user: User, course: Course) -> CourseCompletion | None
     )
     if not required or not required <= done:
         return None
-    completion = CourseCompletion(user_id=user.id, course_id=course.id)
-    try:
-        with db.session.begin_nested():
-            db.session.add(completion)
-    except IntegrityError:
-        return None
-    for listener in list(_course_listeners):
-        listener(completion)
+    fresh = CourseCompletion(user_id=user.id, course_id=course.id)
+    completion, inserted = insert_once(fresh, lambda: _course_completion(user, course))
+    if inserted:
+        signals.course_completed.send(SENDER, completion=completion, user=user, course=course)
     return completion
+
+
+def record_graded_attempt(user: User, course: Course, module: Module, percent: int, passed: bool) -> None:
+    """A quiz attempt was graded: keep the best score, count the activity, complete the module
+    when this attempt passed and the lessons are read."""
+    record_score(user, course, module, percent)
+    record_activity(user, course)
+    if passed:
+        maybe_complete_module(user, course, module)
 
 
 def dashboard(user: User) -> list[CourseOverview]:
@@ -318,9 +335,8 @@ def dashboard(user: User) -> list[CourseOverview]:
 
 
 def export_learning(user: User) -> dict:
-    """The learner's own learning records, for the personal data export."""
-    from lms.quizzes.models import QuizAttempt
-
+    """The learner's own learning records, for the personal data export (quiz attempts are the
+    quizzes' section)."""
     enrollments = db.session.scalars(select(Enrollment).where(Enrollment.user_id == user.id)).all()
     lessons = db.session.execute(
         select(Lesson.slug, Module.slug, LessonProgress.read_at)
@@ -328,19 +344,14 @@ def export_learning(user: User) -> dict:
         .join(Module, Module.id == Lesson.module_id)
         .where(LessonProgress.user_id == user.id)
     ).all()
-    attempts = db.session.scalars(select(QuizAttempt).where(QuizAttempt.user_id == user.id)).all()
+    scores = db.session.execute(
+        select(Course.slug, Module.slug, BestScore.best_percent)
+        .join(Course, Course.id == BestScore.course_id)
+        .join(Module, Module.id == BestScore.module_id)
+        .where(BestScore.user_id == user.id)
+    ).all()
     return {
         "enrollments": [{"course": e.course.slug, "enrolled_at": e.enrolled_at.isoformat()} for e in enrollments],
         "lessons_read": [{"module": m, "lesson": lesson, "read_at": at.isoformat()} for lesson, m, at in lessons],
-        "quiz_attempts": [
-            {
-                "module_id": a.module_id,
-                "number": a.number,
-                "state": a.state,
-                "percent": a.percent,
-                "passed": a.passed,
-                "submitted_at": a.submitted_at.isoformat() if a.submitted_at else None,
-            }
-            for a in attempts
-        ],  # fmt: skip
+        "best_scores": [{"course": c, "module": m, "percent": percent} for c, m, percent in scores],
     }

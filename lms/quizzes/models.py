@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.core.extensions import db
+from lms.core.extensions import Model
 from lms.core.models import utcnow
+
+if TYPE_CHECKING:
+    from lms.accounts.models import User
+    from lms.catalog.models import Course, Module
 
 
 class AttemptState(enum.StrEnum):
@@ -25,7 +29,7 @@ class AttemptState(enum.StrEnum):
 ONE_OPEN_WHERE = text("state = 'open'")
 
 
-class QuizAttempt(db.Model):
+class QuizAttempt(Model):
     __tablename__ = "quiz_attempts"
     __table_args__ = (
         UniqueConstraint("user_id", "module_id", "number"),
@@ -56,10 +60,13 @@ class QuizAttempt(db.Model):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_at: Mapped[datetime | None]
 
+    user: Mapped[User] = relationship()
+    course: Mapped[Course] = relationship()
+    module: Mapped[Module] = relationship()
     answers: Mapped[list[AttemptAnswer]] = relationship(back_populates="attempt", cascade="all, delete-orphan")
 
 
-class AttemptAnswer(db.Model):
+class AttemptAnswer(Model):
     """One row per question of an attempt, so saving one answer never overwrites another."""
 
     __tablename__ = "attempt_answers"

@@ -14,6 +14,10 @@ Integrity rules:
   autosave either lands before the grading (and is graded) or is refused; no
   answer row changes after grading;
 - grading reads the correct answers on the server only.
+
+Hand-off to learning: starting an attempt calls learning's `record_activity` (a learner who
+opens a quiz is enrolled); a grading is announced once with `signals.quiz_graded` (sender
+"quizzes"), and learning's receiver keeps the best score and records module completion.
 """
 
 from __future__ import annotations
@@ -28,12 +32,15 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.accounts.models import User
 from lms.catalog.models import Course, Module, Question, QuestionVersion
 from lms.catalog.question_types import get_type
-from lms.catalog.services import audiences_for
+from lms.catalog.services import questions_for
+from lms.core import signals
+from lms.core.db import insert_once
 from lms.core.errors import Conflict, NotFound, ValidationFailed
 from lms.core.extensions import db
 from lms.core.models import utcnow
@@ -46,21 +53,6 @@ MAX_ID = 2**31 - 1  # the integer primary key on PostgreSQL
 
 class ContentChanged(Conflict):
     pass
-
-
-def _bank(course: Course, module: Module) -> list[Question]:
-    return list(
-        db.session.scalars(
-            select(Question)
-            .where(
-                Question.module_id == module.id,
-                Question.is_retired.is_(False),
-                Question.audience.in_(audiences_for(course)),
-                Question.current_version_id.is_not(None),
-            )
-            .order_by(Question.position, Question.id)
-        )
-    )
 
 
 def open_attempt(user: User, course: Course, module: Module) -> QuizAttempt | None:
@@ -135,7 +127,7 @@ def start_attempt(user: User, course: Course, module: Module) -> QuizAttempt:
                 "Bạn có thể làm lại sau khoảng %(num)s phút nữa.", "Bạn có thể làm lại sau khoảng %(num)s phút nữa.", minutes
             )
         )
-    bank = _bank(course, module)
+    bank = questions_for(course, module)
     count = min(course.questions_per_attempt, len(bank))
     if count == 0:
         raise NotFound(_("Học phần này chưa có câu hỏi."))
@@ -145,6 +137,7 @@ def start_attempt(user: User, course: Course, module: Module) -> QuizAttempt:
     items = []
     for question in drawn:
         version = question.current_version
+        assert version is not None  # questions_for draws only questions with a current version
         option_ids = [o["id"] for o in version.options]
         if get_type(version.type).shuffle:
             rng.shuffle(option_ids)
@@ -156,28 +149,36 @@ def start_attempt(user: User, course: Course, module: Module) -> QuizAttempt:
             )
             or 0
         ) + 1
-        attempt = QuizAttempt(
+        drawn_attempt = QuizAttempt(
             user_id=user.id, course_id=course.id, module_id=module.id, number=number, seed=seed, items=items,
             pass_mark=course.pass_mark, total=count,
         )  # fmt: skip
-        try:
-            with db.session.begin_nested():
-                db.session.add(attempt)
-        except IntegrityError:
-            winner = _open_for_module(user.id, module.id)
-            if winner is not None:
-                return winner
-            continue  # only the number was taken (by an attempt already closed again): draw the next one
-        learning.enroll(user, course).last_activity_at = utcnow()
-        db.session.flush()
+        # Another request's open attempt wins; None means only the number was taken (by an
+        # attempt already closed again): draw the next one.
+        attempt, inserted = _insert_or_winner(drawn_attempt, user.id, module.id)
+        if attempt is None:
+            continue
+        if inserted:
+            learning.record_activity(user, course)
+            db.session.flush()
         return attempt
     raise Conflict(_("Không bắt đầu được lượt làm bài. Bạn hãy thử lại."))
+
+
+def _insert_or_winner(attempt: QuizAttempt, user_id: int, module_id: int) -> tuple[QuizAttempt | None, bool]:
+    try:
+        return insert_once(attempt, lambda: _open_for_module(user_id, module_id))
+    except IntegrityError:
+        return None, False
+
+
+_WITH_PLACE = (joinedload(QuizAttempt.course, innerjoin=True), joinedload(QuizAttempt.module, innerjoin=True))
 
 
 def get_attempt(user: User, attempt_id: int) -> QuizAttempt:
     """An attempt of this user; anyone else's is reported as not found."""
     # An id no attempt can have (beyond the integer column) is simply not found.
-    attempt = db.session.get(QuizAttempt, attempt_id) if 0 < attempt_id <= MAX_ID else None
+    attempt = db.session.get(QuizAttempt, attempt_id, options=_WITH_PLACE) if 0 < attempt_id <= MAX_ID else None
     if attempt is None or attempt.user_id != user.id:
         raise NotFound(_("Không tìm thấy lượt làm bài này."))
     return attempt
@@ -333,12 +334,8 @@ def submit_attempt(attempt: QuizAttempt, answers: Mapping[int, Iterable[str]] | 
     attempt.percent = round(100 * correct / attempt.total) if attempt.total else 0
     attempt.passed = attempt.percent >= attempt.pass_mark
     db.session.flush()
-    user = db.session.get(User, attempt.user_id)
-    course = db.session.get(Course, attempt.course_id)
-    module = db.session.get(Module, attempt.module_id)
-    learning.enroll(user, course).last_activity_at = utcnow()
-    if attempt.passed:
-        learning.maybe_complete_module(user, course, module)
+    # Once per graded attempt: only the request that won the compare-and-set gets here.
+    signals.quiz_graded.send("quizzes", attempt=attempt, user=attempt.user, module=attempt.module, course=attempt.course)
     return attempt, True
 
 
@@ -397,3 +394,28 @@ def best_attempt(user: User, course: Course, module: Module) -> QuizAttempt | No
         .order_by(QuizAttempt.percent.desc(), QuizAttempt.number)
         .limit(1)
     )
+
+
+def export_attempts(user: User) -> list[dict]:
+    """The learner's quiz attempts, for the personal data export."""
+    attempts = db.session.scalars(
+        select(QuizAttempt).where(QuizAttempt.user_id == user.id).order_by(QuizAttempt.id).options(*_WITH_PLACE)
+    ).all()
+    return [
+        {
+            "course": a.course.slug,
+            "module": a.module.slug,
+            "module_id": a.module_id,
+            "number": a.number,
+            "state": a.state,
+            "percent": a.percent,
+            "passed": a.passed,
+            "submitted_at": a.submitted_at.isoformat() if a.submitted_at else None,
+        }
+        for a in attempts
+    ]
+
+
+def on_personal_data_requested(_sender: str, *, user: User, **_: object) -> tuple[str, list[dict]]:
+    """Receiver of signals.personal_data_requested: the quizzes' part of the export."""
+    return "quiz_attempts", export_attempts(user)

@@ -7,22 +7,19 @@ import re
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 
+from lms.accounts.scope import viewer
 from lms.catalog import services as catalog
-from lms.catalog.models import Course, Module
 from lms.core.db import run_with_retry
 from lms.core.errors import Conflict, ValidationFailed
 from lms.core.extensions import db
 from lms.core.forms import PostForm
+from lms.learning.services import module_overview
 from lms.quizzes import services
 from lms.quizzes.models import AttemptState
 
 bp = Blueprint("quizzes", __name__, template_folder="templates")
-
-
-def _user():
-    return current_user._get_current_object()
 
 
 @bp.get("/courses/<slug>/<module_slug>/quiz")
@@ -31,7 +28,7 @@ def landing(slug: str, module_slug: str):
     course = catalog.get_course(slug)
     course_module = catalog.get_course_module(course, module_slug)
     module = course_module.module
-    user = _user()
+    user = viewer()
     return render_template(
         "quizzes/landing.html",
         course=course,
@@ -52,7 +49,7 @@ def start(slug: str, module_slug: str):
     if not PostForm().validate_on_submit():
         return redirect(url_for("quizzes.landing", slug=slug, module_slug=module_slug))
     try:
-        attempt = run_with_retry(db.session, lambda: services.start_attempt(_user(), course, module))
+        attempt = run_with_retry(db.session, lambda: services.start_attempt(viewer(), course, module))
     except ValidationFailed as error:
         flash(error.message, "error")
         return redirect(url_for("quizzes.landing", slug=slug, module_slug=module_slug))
@@ -114,14 +111,15 @@ def _json_answers() -> dict[int, list[str]]:
 @bp.route("/attempts/<int:attempt_id>", methods=["GET", "POST"])
 @login_required
 def attempt(attempt_id: int):
-    attempt = services.get_attempt(_user(), attempt_id)
-    course = db.session.get(Course, attempt.course_id)
-    module = db.session.get(Module, attempt.module_id)
+    attempt = services.get_attempt(viewer(), attempt_id)
+    course, module = attempt.course, attempt.module
+    # Kept as text: after a rollback below, the loaded rows are expired.
+    landing = url_for("quizzes.landing", slug=course.slug, module_slug=module.slug)
     if attempt.state == AttemptState.SUBMITTED.value and request.method == "GET":
         return redirect(url_for("quizzes.result", attempt_id=attempt.id))
     if attempt.state != AttemptState.OPEN.value and request.method == "GET":
         flash(_("Lượt làm bài này đã đóng. Bạn hãy bắt đầu lượt làm bài mới."), "error")
-        return redirect(url_for("quizzes.landing", slug=course.slug, module_slug=module.slug))
+        return redirect(landing)
     form = PostForm()
     error = None
     if request.method == "POST" and form.validate_on_submit():
@@ -131,7 +129,7 @@ def attempt(attempt_id: int):
                 attempt_id_ = attempt.id
 
                 def work():
-                    fresh = services.get_attempt(_user(), attempt_id_)
+                    fresh = services.get_attempt(viewer(), attempt_id_)
                     return services.submit_attempt(fresh, answers)
 
                 run_with_retry(db.session, work)
@@ -146,13 +144,13 @@ def attempt(attempt_id: int):
         except (ValidationFailed, Conflict) as exc:
             db.session.rollback()
             error = exc.message
-            attempt = services.get_attempt(_user(), attempt_id)
+            attempt = services.get_attempt(viewer(), attempt_id)
             if attempt.state == AttemptState.SUBMITTED.value:
                 flash(exc.message, "error")
                 return redirect(url_for("quizzes.result", attempt_id=attempt_id))
             if attempt.state != AttemptState.OPEN.value or isinstance(exc, services.ContentChanged):
                 flash(exc.message, "error")
-                return redirect(url_for("quizzes.landing", slug=course.slug, module_slug=module.slug))
+                return redirect(landing)
     if attempt.state == AttemptState.SUBMITTED.value:
         return redirect(url_for("quizzes.result", attempt_id=attempt.id))
     questions = services.attempt_view(attempt)
@@ -166,7 +164,7 @@ def attempt(attempt_id: int):
 @login_required
 def autosave(attempt_id: int):
     """JSON autosave: {"answers": {"<version id>": ["a"]}}. CSRF token in the X-CSRFToken header."""
-    attempt = services.get_attempt(_user(), attempt_id)
+    attempt = services.get_attempt(viewer(), attempt_id)
     try:
         answers = _json_answers()
     except BadPayload:
@@ -185,15 +183,12 @@ def autosave(attempt_id: int):
 @bp.get("/attempts/<int:attempt_id>/result")
 @login_required
 def result(attempt_id: int):
-    attempt = services.get_attempt(_user(), attempt_id)
+    attempt = services.get_attempt(viewer(), attempt_id)
     if attempt.state != AttemptState.SUBMITTED.value:
         return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
-    course = db.session.get(Course, attempt.course_id)
-    module = db.session.get(Module, attempt.module_id)
-    from lms.learning.services import module_overview
-
-    lessons = catalog.module_lessons(course, module)
-    overview = module_overview(_user(), course, module, lessons)
+    course, module = attempt.course, attempt.module
+    lessons = catalog.lessons_for(course, module)
+    overview = module_overview(viewer(), course, module, lessons)
     items = services.result_view(attempt)
     review = catalog.lessons_teaching(module, lessons, [item["question_id"] for item in items if not item["is_correct"]])
     return render_template("quizzes/result.html", attempt=attempt, course=course, module=module,
