@@ -277,6 +277,38 @@ def test_module_completes_when_lessons_read_and_quiz_passed(app, learner):
     assert "Hoàn thành" in course_page
 
 
+def test_learning_keeps_the_best_graded_score_and_it_never_goes_down(app, learner):
+    from lms.learning.models import BestScore
+
+    client, _, uid = learner
+    percents = []
+    for right in (5, 9, 2):
+        attempt_id = start(client)
+        submit(client, attempt_id, answer_key(app, attempt_id, right=right))
+        with app.app_context():
+            percents.append(
+                db.session.scalars(select(BestScore.best_percent).where(BestScore.user_id == uid)).all()
+            )  # fmt: skip
+    assert percents == [[50], [90], [90]]
+    assert "điểm cao nhất 90%" in client.get(f"/courses/{COURSE}/{MODULE}").text
+
+
+def test_data_export_holds_the_learning_records_and_the_quiz_attempts(app, learner):
+    import json
+
+    client, _, uid = learner
+    slugs = _read_all_lessons(app, client)
+    attempt_id = start(client)
+    submit(client, attempt_id, answer_key(app, attempt_id, right=9))
+    data = json.loads(client.get("/account/export").data)
+    assert [e["course"] for e in data["learning"]["enrollments"]] == [COURSE]
+    assert sorted(item["lesson"] for item in data["learning"]["lessons_read"]) == sorted(slugs)
+    assert data["learning"]["best_scores"] == [{"course": COURSE, "module": MODULE, "percent": 90}]
+    assert [(a["course"], a["module"], a["number"], a["state"], a["percent"], a["passed"]) for a in data["quiz_attempts"]] == [
+        (COURSE, MODULE, 1, "submitted", 90, True)
+    ]
+
+
 def test_course_completion_is_recorded_once_and_announced(app, learner):
     from lms.core import signals
 

@@ -17,7 +17,7 @@ from werkzeug.datastructures import MultiDict
 
 from lms.core.extensions import db
 from lms.quizzes.models import AttemptAnswer, QuizAttempt
-from tests.conftest import csrf_from, login_as
+from tests.factories import csrf_from, login_as
 from tests.quiz_helpers import answer_key, form_data, in_parallel, regrade_differences, same_session_clients
 
 COURSE, MODULE = "nguoi-dan", "b03-tim-kiem"
@@ -387,3 +387,36 @@ def test_migration_keeps_the_newest_open_attempt_and_abandons_older_ones(make_ap
             state = connection.execute(sa.text("SELECT state FROM quiz_attempts WHERE id = 3")).scalar_one()
             assert state == "abandoned"
             assert connection.execute(sa.text("SELECT state FROM quiz_attempts WHERE id = 4")).scalar_one() == "open"
+
+
+def test_migration_0006_keeps_each_learners_best_graded_score_per_course_and_module(make_app, empty_database_url):
+    from flask_migrate import downgrade, upgrade
+
+    fresh = make_app(SQLALCHEMY_DATABASE_URI=empty_database_url)
+    attempts = _table("quiz_attempts", "id", "user_id", "course_id", "module_id", "number", "seed", "state", "pass_mark",
+                      "total", "percent", "started_at", "submitted_at", json=("items",))  # fmt: skip
+    # (id, module, number, state, percent): module 1 graded 40 then 90 then 60, module 2 only open.
+    before = [(1, 1, 1, "submitted", 40), (2, 1, 2, "submitted", 90), (3, 1, 3, "submitted", 60), (4, 2, 1, "open", None)]
+    with fresh.app_context():
+        upgrade(revision="0005_sessions")
+        with db.engine.begin() as connection:
+            _rows_of_0003(connection)
+            for attempt_id, module_id, number, state, percent in before:
+                connection.execute(attempts.insert().values(
+                    id=attempt_id, user_id=1, course_id=1, module_id=module_id, number=number, seed=1, items=[],
+                    state=state, pass_mark=70, total=10, percent=percent, started_at=sa.func.now(),
+                    submitted_at=sa.func.now() if percent is not None else None,
+                ))  # fmt: skip
+        upgrade(revision="0006_learning_best_scores")
+        with db.engine.connect() as connection:
+            rows = connection.execute(sa.text("SELECT user_id, course_id, module_id, best_percent FROM best_scores")).all()
+            assert [tuple(row) for row in rows] == [(1, 1, 1, 90)]
+            with pytest.raises(IntegrityError):
+                connection.execute(sa.text(
+                    "INSERT INTO best_scores (user_id, course_id, module_id, best_percent, updated_at)"
+                    " VALUES (1, 1, 1, 50, CURRENT_TIMESTAMP)"
+                ))  # fmt: skip
+            connection.rollback()
+        downgrade(revision="0005_sessions")
+        with db.engine.connect() as connection:
+            assert "best_scores" not in sa.inspect(connection).get_table_names()
