@@ -4,26 +4,29 @@ every other table emptied after each test."""
 
 from __future__ import annotations
 
-import itertools
 import os
-import re
 import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.engine import make_url
 
 from lms import create_app
 from lms.core.extensions import db, limiter
 
+# Test data (factories, the auth helper and their fixtures) lives in tests/factories.py, and the
+# certificate signing-key fixture in tests/cert_helpers.py; both load for every test file.
+pytest_plugins = ["tests.factories", "tests.cert_helpers"]
+# Imported below before pytest loads it as a plugin, so its asserts are marked for rewriting first.
+pytest.register_assert_rewrite("tests.factories")
+# Re-exported: test files written before the factories moved import these from here.
+from tests.factories import DEMO_COMMUNE, OTHER_COMMUNE, Auth, Factory, csrf_from, login_as, next_phone  # noqa: E402, F401
+
 ARTIFACTS = Path(__file__).parent / "artifacts"
 # Loaded once per session and kept between tests: places and the shipped course content.
 CONTENT_TABLES = {"courses", "modules", "course_modules", "lessons", "questions", "question_versions"}
 KEEP_TABLES = {"provinces", "communes", "alembic_version"} | CONTENT_TABLES
-DEMO_COMMUNE = "00004"  # Phường Ba Đình, Hà Nội
-OTHER_COMMUNE = "26506"  # Phường Vũng Tàu, Thành phố Hồ Chí Minh
-_phones = itertools.count(1)
 
 
 def _postgres_admin_url(url: str) -> str:
@@ -136,119 +139,3 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
-
-
-def next_phone() -> str:
-    return f"09{next(_phones):08d}"
-
-
-def csrf_from(html: str) -> str:
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
-        r'name="csrf_token" value="([^"]+)"', html
-    )
-    assert match, "no CSRF token in page"
-    return match.group(1)
-
-
-class Factory:
-    def __init__(self, app):
-        self.app = app
-
-    def user(
-        self,
-        *,
-        phone=None,
-        name="Nguyễn Văn An",
-        password="mat-khau-123",
-        commune=DEMO_COMMUNE,
-        role=None,
-        province=None,
-        role_commune=None,
-    ):
-        from lms.accounts import services
-        from lms.accounts.models import Role
-
-        with self.app.app_context():
-            user = services.register_user(
-                phone=phone or next_phone(), password=password, full_name=name, consent=True, commune_code=commune
-            )
-            if role:
-                services.assign_role(user, Role(role), province_code=province, commune_code=role_commune)
-            db.session.commit()
-            return user.id
-
-    def village(self, commune=DEMO_COMMUNE, name="Thôn Đông"):
-        from lms.places.models import Village
-
-        with self.app.app_context():
-            v = Village(commune_code=commune, name=name, kind="thôn")
-            db.session.add(v)
-            db.session.commit()
-            return v.id
-
-    def team(self, village_id, name="Tổ công nghệ số cộng đồng", members=(), leader=None):
-        from lms.places.models import Team, TeamMembership, Village
-
-        with self.app.app_context():
-            village = db.session.get(Village, village_id)
-            t = Team(village_id=village_id, commune_code=village.commune_code, name=name)
-            db.session.add(t)
-            db.session.flush()
-            for uid in members:
-                db.session.add(TeamMembership(team_id=t.id, user_id=uid, is_leader=(uid == leader)))
-            db.session.commit()
-            return t.id
-
-    def get_user(self, user_id):
-        from lms.accounts.models import User
-
-        with self.app.app_context():
-            user = db.session.get(User, user_id)
-            if user is not None:
-                db.session.expunge(user)
-            return user
-
-    def count(self, model, *where):
-        with self.app.app_context():
-            return len(db.session.scalars(select(model).where(*where)).all())
-
-
-@pytest.fixture
-def factory(app):
-    return Factory(app)
-
-
-class Auth:
-    def __init__(self, client):
-        self.client = client
-
-    def login(self, phone, password="mat-khau-123"):
-        page = self.client.get("/login")
-        return self.client.post("/login", data={"csrf_token": csrf_from(page.text), "phone": phone, "password": password})
-
-    def logout(self):
-        page = self.client.get("/")
-        return self.client.post("/logout", data={"csrf_token": csrf_from(page.text)})
-
-    def post(self, url, data=None, page=None, **kwargs):
-        """POST with a CSRF token taken from `page` (or the URL itself)."""
-        html = self.client.get(page or url).text
-        payload = {"csrf_token": csrf_from(html)}
-        payload.update(data or {})
-        return self.client.post(url, data=payload, **kwargs)
-
-
-@pytest.fixture
-def auth(client):
-    return Auth(client)
-
-
-def login_as(app, factory, **user_kwargs):
-    """A new client logged in as a new user; returns (client, auth, user_id, phone)."""
-    phone = user_kwargs.pop("phone", None) or next_phone()
-    uid = factory.user(phone=phone, **user_kwargs)
-    client = app.test_client()
-    helper = Auth(client)
-    response = helper.login(phone)
-    assert response.status_code == 302, response.text
-    return client, helper, uid, phone

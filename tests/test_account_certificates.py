@@ -6,7 +6,7 @@ import pytest
 
 from lms.certificates import storage
 from tests.cert_helpers import cert_key, complete_course, get_certificate, render_pdf  # noqa: F401  (cert_key is a fixture)
-from tests.conftest import login_as
+from tests.factories import login_as
 
 pytestmark = pytest.mark.usefixtures("cert_key")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from lms.core.extensions import db
-from tests.conftest import DEMO_COMMUNE, Auth, csrf_from, login_as, next_phone
+from tests.factories import DEMO_COMMUNE, Auth, csrf_from, login_as, next_phone
 from tests.parallel import run_in_parallel
 
 

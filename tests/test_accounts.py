@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from lms.accounts.models import User
 from lms.core.extensions import db
-from tests.conftest import DEMO_COMMUNE, OTHER_COMMUNE, Auth, csrf_from, login_as, next_phone
+from tests.factories import DEMO_COMMUNE, OTHER_COMMUNE, Auth, csrf_from, login_as, next_phone
 
 
 def register(client, **overrides):

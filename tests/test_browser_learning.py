@@ -8,7 +8,7 @@ from lms.core.extensions import db
 from lms.learning.models import ModuleCompletion
 from lms.quizzes.models import AttemptAnswer, QuizAttempt
 from tests.browser import chromium, live_server, screenshot
-from tests.conftest import next_phone
+from tests.factories import next_phone
 from tests.quiz_helpers import answer_key
 
 pytestmark = pytest.mark.browser

@@ -25,7 +25,7 @@ from tests.cert_helpers import (  # noqa: F401  (cert_key is a fixture)
     pdf_text,
     render_pdf,
 )
-from tests.conftest import csrf_from, login_as
+from tests.factories import csrf_from, login_as
 from tests.quiz_helpers import answer_key, form_data
 
 pytestmark = pytest.mark.usefixtures("cert_key")
@@ -386,7 +386,7 @@ def test_two_simultaneous_first_downloads_render_once(app, factory):
     clients = [client]
     for _ in range(3):
         other = app.test_client()
-        from tests.conftest import Auth
+        from tests.factories import Auth
 
         Auth(other).login(phone)
         clients.append(other)

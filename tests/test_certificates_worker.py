@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from lms.core.extensions import db
 from tests.cert_helpers import cert_key, complete_course, get_certificate  # noqa: F401  (cert_key is a fixture)
-from tests.conftest import DEMO_COMMUNE, Auth, csrf_from, next_phone
+from tests.factories import DEMO_COMMUNE, Auth, csrf_from, next_phone
 
 REDIS_URL = "redis://127.0.0.1:6379/13"
 

@@ -147,7 +147,7 @@ def test_missing_lesson_leaves_module_short(content_copy):
 
 
 def test_catalogue_lists_three_courses_with_the_right_one_first(app, factory, client):
-    from tests.conftest import login_as
+    from tests.factories import login_as
 
     page = client.get("/courses").text
     for title in ("Khóa học dành cho cán bộ chính quyền cấp xã/tỉnh", "phiên bản thành viên", "phiên bản người dân"):
@@ -453,7 +453,7 @@ def test_sync_loads_content_with_editorial_problems_but_says_so(app, runner, tmp
 
 
 def test_result_page_links_each_wrong_answer_to_its_lesson(app, runner, factory, make_app, tmp_path, content_changes):
-    from tests.conftest import Auth, csrf_from, next_phone
+    from tests.factories import Auth, csrf_from, next_phone
     from tests.quiz_helpers import answer_key, form_data
 
     root = build_tree(tmp_path)

@@ -17,7 +17,7 @@ from lms.accounts.models import User
 from lms.core.converters import MAX_DATABASE_INT
 from lms.core.extensions import db
 from lms.places.models import Province
-from tests.conftest import Auth, csrf_from, login_as, next_phone
+from tests.factories import Auth, csrf_from, login_as, next_phone
 
 BAD_CHARACTERS = "Dữ liệu gửi lên có ký tự không hợp lệ"
 BAD_JSON = "Dữ liệu JSON gửi lên không hợp lệ"

@@ -31,7 +31,7 @@ from werkzeug.datastructures import MultiDict
 
 from lms import create_app
 from tests.cert_helpers import cert_key  # noqa: F401  (a fixture)
-from tests.conftest import DEMO_COMMUNE
+from tests.factories import DEMO_COMMUNE
 from tests.fuzz_world import QUIZ_FIELD, ROLES, Visitor, World, build_world, form_roles, known_forms, submit_buttons
 
 pytestmark = pytest.mark.usefixtures("cert_key")

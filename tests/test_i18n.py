@@ -14,7 +14,7 @@ from babel.messages.pofile import read_po
 from sqlalchemy import select
 
 from lms.core.extensions import db
-from tests.conftest import csrf_from, login_as, next_phone
+from tests.factories import csrf_from, login_as, next_phone
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "lms" / "translations"

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from tests.cert_helpers import cert_key, complete_course, get_certificate  # noqa: F401  (cert_key is a fixture)
-from tests.conftest import DEMO_COMMUNE, csrf_from, login_as
+from tests.factories import DEMO_COMMUNE, csrf_from, login_as
 from tests.test_i18n import LANGUAGE_LINK, assert_english_layout, vietnamese_words, visible_text
 
 pytestmark = pytest.mark.usefixtures("cert_key")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tests.conftest import DEMO_COMMUNE, login_as
+from tests.factories import DEMO_COMMUNE, login_as
 
 LESSON = "/courses/nguoi-dan/b01-trinh-duyet/"
 

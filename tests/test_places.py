@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from lms.core.extensions import db
 from lms.places.models import Commune, Province, Team, TeamMembership, Village
-from tests.conftest import DEMO_COMMUNE, csrf_from, login_as, next_phone
+from tests.factories import DEMO_COMMUNE, csrf_from, login_as, next_phone
 
 
 def test_all_34_provinces_and_3321_communes_are_loaded(app):

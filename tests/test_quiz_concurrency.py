@@ -7,7 +7,7 @@ from sqlalchemy import select
 from lms.core.extensions import db
 from lms.quizzes.models import AttemptAnswer, QuizAttempt
 from tests.concurrency_worker import submit_many
-from tests.conftest import csrf_from, login_as
+from tests.factories import csrf_from, login_as
 from tests.quiz_helpers import answer_key
 
 PROCESSES, THREADS = 5, 10

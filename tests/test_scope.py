@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import DEMO_COMMUNE, OTHER_COMMUNE, csrf_from, login_as
+from tests.factories import DEMO_COMMUNE, OTHER_COMMUNE, csrf_from, login_as
 
 HANOI, HCMC = "01", "79"
 
@@ -35,7 +35,7 @@ def client_for(app, factory, world, role):
     if role == "learner":
         return login_as(app, factory)[0]
     if role == "team_leader":
-        from tests.conftest import Auth
+        from tests.factories import Auth
 
         client = app.test_client()
         with app.app_context():

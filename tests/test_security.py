@@ -2,7 +2,7 @@
 
 from flask import abort
 
-from tests.conftest import login_as
+from tests.factories import login_as
 
 
 def test_security_headers_and_csp_without_inline_script(client):
@@ -52,7 +52,7 @@ def test_request_id_is_echoed_when_well_formed(client):
 
 
 def test_session_cookie_is_httponly_and_samesite(app, factory):
-    from tests.conftest import Auth, next_phone
+    from tests.factories import Auth, next_phone
 
     phone = next_phone()
     factory.user(phone=phone)
@@ -98,7 +98,7 @@ def test_login_rate_limit_uses_redis_when_configured(make_app, factory):
     import os
 
     from lms.core.extensions import limiter
-    from tests.conftest import Auth, next_phone
+    from tests.factories import Auth, next_phone
 
     redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     app = make_app(REDIS_URL=redis_url)

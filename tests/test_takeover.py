@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from lms.core.extensions import db
-from tests.conftest import DEMO_COMMUNE, OTHER_COMMUNE, Auth, csrf_from, login_as, next_phone
+from tests.factories import DEMO_COMMUNE, OTHER_COMMUNE, Auth, csrf_from, login_as, next_phone
 
 NEW_PASSWORD = "da-chiem-quyen-9"
 
