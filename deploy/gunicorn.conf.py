@@ -30,3 +30,6 @@ errorlog = "-"
 # Workers are restarted now and then, so no slow leak can grow for ever.
 max_requests = 5000
 max_requests_jitter = 500
+# No control socket (gunicorn >= 25 opens one in $HOME): systemd and signals manage the
+# processes, and a sandboxed service has no writable home.
+control_socket_disable = True

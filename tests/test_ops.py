@@ -3,6 +3,7 @@ robots.txt and favicon, the version in the footer, and backup and restore."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import subprocess
 import tomllib
@@ -15,7 +16,7 @@ from sqlalchemy import select
 
 from lms.core.extensions import db
 from lms.ops import backup as backups
-from tests.conftest import Auth, next_phone
+from tests.factories import Auth, next_phone
 
 ROOT = Path(__file__).resolve().parent.parent
 OPS_REDIS_URL = "redis://127.0.0.1:6379/12"
@@ -297,3 +298,29 @@ def test_backup_of_postgresql_without_pg_dump_prints_the_command(make_app, tmp_p
     assert result.exit_code == 1
     assert "pg_dump --format=custom" in result.output
     assert "mat-khau" not in result.output  # the password goes in PGPASSWORD, never on screen
+
+
+# The deployment kit's files
+
+
+def test_the_env_example_lists_every_setting_of_the_readme():
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("## Configuration", 1)[1].split("\n\n## ", 1)[0]
+    documented = set()
+    for line in table.splitlines():
+        if line.startswith("| `"):
+            documented |= set(re.findall(r"`([A-Z][A-Z0-9_]+)`", line.split("|")[1]))
+    example = (ROOT / "deploy/hocso.env.example").read_text()
+    listed = set(re.findall(r"^#?([A-Z][A-Z0-9_]+)=", example, re.M))
+    aliases = {"LMS_RATELIMIT", "LMS_CERT_SIGNING_KEY", "LMS_CERT_TEMPLATE_DIR", "LMS_CERT_NAME_MASKING"}
+    aliases |= {"LMS_CERT_VERIFY_RATE_LIMIT", "LMS_CERT_DOWNLOAD_RATE_LIMIT"}
+    assert {"LMS_PROXY_FIX_X_FOR", "LMS_METRICS_TOKEN", "SECRET_KEY", "LMS_PUBLIC_URL"} <= documented
+    assert sorted(documented - aliases - listed) == []
+
+
+def test_nginx_accepts_no_bigger_body_than_the_app():
+    from lms.core.config import BaseConfig
+
+    site = (ROOT / "deploy/nginx-hocso.conf").read_text()
+    [size] = re.findall(r"client_max_body_size (\d+)m;", site)
+    assert int(size) * 1024 * 1024 == BaseConfig.MAX_CONTENT_LENGTH

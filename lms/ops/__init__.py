@@ -9,11 +9,13 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     from lms.ops import cli  # noqa: F401  (backup, restore, version)
     from lms.ops.metrics import register_request_metrics
+    from lms.ops.static import register_static_fingerprints
     from lms.ops.version import version
     from lms.ops.views import bp
 
     app.register_blueprint(bp)
     register_request_metrics(app)
+    register_static_fingerprints(app)
 
     @app.context_processor
     def running_version():
