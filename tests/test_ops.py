@@ -324,3 +324,39 @@ def test_nginx_accepts_no_bigger_body_than_the_app():
     site = (ROOT / "deploy/nginx-hocso.conf").read_text()
     [size] = re.findall(r"client_max_body_size (\d+)m;", site)
     assert int(size) * 1024 * 1024 == BaseConfig.MAX_CONTENT_LENGTH
+
+
+# Packaging
+
+
+def _requirements() -> list[str]:
+    lines = (ROOT / "requirements.txt").read_text().splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def test_pyproject_declares_the_requirements_with_upper_bounds():
+    with (ROOT / "pyproject.toml").open("rb") as file:
+        project = tomllib.load(file)["project"]
+    assert project["dependencies"] == _requirements()
+    assert project["scripts"]["lms"] == "lms.ops.console:main"
+    for spec in _requirements():
+        assert "<" in spec or "==" in spec, f"{spec} has no upper bound"
+    assert "weasyprint>=70.0,<70.1" in _requirements()  # one minor: its rendering changes between versions
+    assert "vietnam-provinces==2025.10.1" in _requirements()  # place data must not change under an install
+
+
+def test_the_lms_command_runs_the_flask_lms_commands_without_app_flags(database_url, make_app, monkeypatch):
+    """(make_app: gives the shared limiter back to the session app afterwards.)"""
+    from click.testing import CliRunner
+
+    from lms.ops.console import cli
+
+    monkeypatch.setenv("LMS_ENV", "testing")
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    listed = CliRunner().invoke(cli, ["--help"])
+    assert listed.exit_code == 0, listed.output
+    for command in ("init", "backup", "restore", "content-sync", "cert-worker", "db", "run"):
+        assert f"  {command} " in listed.output
+    shown = CliRunner().invoke(cli, ["version"])
+    assert shown.exit_code == 0, shown.output
+    assert shown.output.strip() == _version()
