@@ -360,3 +360,31 @@ def test_the_lms_command_runs_the_flask_lms_commands_without_app_flags(database_
     shown = CliRunner().invoke(cli, ["version"])
     assert shown.exit_code == 0, shown.output
     assert shown.output.strip() == _version()
+
+
+def _locked(lock: Path) -> dict[str, set[str]]:
+    from packaging.utils import canonicalize_name
+
+    pins: dict[str, set[str]] = {}
+    for name, version in re.findall(r"^([A-Za-z0-9_.\-]+)==([^\s;\\]+)", lock.read_text(), re.M):
+        pins.setdefault(canonicalize_name(name), set()).add(version)
+    return pins
+
+
+@pytest.mark.parametrize("source", ["requirements.txt", "requirements-dev.txt"])
+def test_the_lock_file_pins_every_requirement_within_its_bounds(source):
+    """A requirement added or re-bounded without compiling the lock again fails here
+    (the command is at the top of the .lock file)."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pins = _locked(ROOT / source.replace(".txt", ".lock"))
+    for line in (ROOT / source).read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line or line.startswith("-"):
+            continue
+        requirement = Requirement(line)
+        versions = pins.get(canonicalize_name(requirement.name), set())
+        assert any(requirement.specifier.contains(v, prereleases=True) for v in versions), (
+            f"{source}: {line} is not in the lock (locked: {sorted(versions) or 'nothing'})"
+        )

@@ -43,7 +43,7 @@ banks and the certificate font carry their own terms, listed in
 
 ## Runtime dependencies
 
-The packages `pip install -r requirements.txt` installs (with what they pull in), from
+The packages `requirements.txt` asks for (with what they pull in; pinned with hashes in `requirements.lock`), from
 each package's own metadata.
 
 | package | licence | project |
