@@ -115,7 +115,7 @@ def demo_command() -> None:
             team = Team(village_id=village.id, commune_code=DEMO_COMMUNE, name="Tổ công nghệ số cộng đồng")
             db.session.add(team)
             db.session.flush()
-        member = db.session.scalar(select(User).where(User.phone == "+84900000003"))
+        member = db.session.execute(select(User).where(User.phone == "+84900000003")).scalar_one()
         if not db.session.scalar(select(TeamMembership).where(TeamMembership.user_id == member.id)):
             db.session.add(TeamMembership(team_id=team.id, user_id=member.id, is_leader=True))
         db.session.commit()

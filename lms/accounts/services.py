@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -319,11 +319,14 @@ def reset_password_with_code(raw_phone: str, code: str, new_password: str) -> Us
         raise ValidationFailed(message, field="code")
     if not check_password_hash(reset.code_hash, typed):
         raise ValidationFailed(message, field="code")
-    spent = db.session.execute(
-        update(ResetCode)
-        .where(ResetCode.id == reset.id, ResetCode.used_at.is_(None))
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
+    spent = cast(
+        CursorResult[Any],
+        db.session.execute(
+            update(ResetCode)
+            .where(ResetCode.id == reset.id, ResetCode.used_at.is_(None))
+            .values(used_at=now)
+            .execution_options(synchronize_session=False)
+        ),
     )
     if spent.rowcount != 1:  # a parallel request with the same code won
         raise ValidationFailed(message, field="code")

@@ -33,7 +33,7 @@ def part_number(raw: str | None) -> int:
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt="certificate-bulk-download")
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="certificate-bulk-download")
 
 
 def download_token(user_id: int, kind: str, key: str, what: str, part: int = 0) -> str:
@@ -70,6 +70,9 @@ class _Sink:
     def flush(self) -> None:
         pass
 
+    def close(self) -> None:
+        pass
+
     def take(self) -> bytes:
         data = b"".join(self.chunks)
         self.chunks.clear()
@@ -81,7 +84,7 @@ def stream_zip(certificates: list[Snapshot]) -> Iterator[bytes]:
     A PDF not rendered yet is rendered here, once, under its lock."""
     sink = _Sink()
     seen: set[str] = set()
-    with zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_STORED) as archive:  # type: ignore[arg-type]
+    with zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_STORED) as archive:
         for certificate in certificates:
             name = file_name(certificate)
             if name in seen:

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from lms.core.extensions import db
+from lms.core.extensions import Model
 from lms.core.models import utcnow
 
 # Printed names come from the profile (80 characters at most), but the column is wider so an
@@ -15,7 +15,7 @@ from lms.core.models import utcnow
 PRINTED_NAME_MAX = 320
 
 
-class Certificate(db.Model):
+class Certificate(Model):
     __tablename__ = "certificates"
     __table_args__ = (UniqueConstraint("user_id", "course_id"),)
 

@@ -18,7 +18,7 @@ import threading
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
@@ -33,7 +33,7 @@ STYLESHEET = "certificate.css"
 QR_URL = "lms-qr:certificate.png"
 
 try:
-    VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+    VIETNAM: tzinfo = ZoneInfo("Asia/Ho_Chi_Minh")
 except ZoneInfoNotFoundError:  # a system without tzdata: Vietnam has had no daylight saving since 1975
     VIETNAM = timezone(timedelta(hours=7))
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any, cast
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import CursorResult, Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.models import User
@@ -203,11 +204,14 @@ def revoke(viewer: User, certificate: Certificate, reason: str) -> bool:
     if len(reason) > REASON_MAX:
         raise ValidationFailed(_("Lý do dài tối đa %(n)s ký tự.", n=REASON_MAX), field="reason")
     now = utcnow()
-    changed = db.session.execute(
-        update(Certificate)
-        .where(Certificate.id == certificate.id, Certificate.revoked_at.is_(None))
-        .values(revoked_at=now, revoked_by_id=viewer.id, revoke_reason=reason)
-        .execution_options(synchronize_session=False)
+    changed = cast(
+        CursorResult[Any],
+        db.session.execute(
+            update(Certificate)
+            .where(Certificate.id == certificate.id, Certificate.revoked_at.is_(None))
+            .values(revoked_at=now, revoked_by_id=viewer.id, revoke_reason=reason)
+            .execution_options(synchronize_session=False)
+        ),
     ).rowcount
     db.session.refresh(certificate)
     if changed != 1:
@@ -228,11 +232,14 @@ def correct_and_regenerate(viewer: User, certificate: Certificate, new_name: str
         raise Conflict(_("Giấy chứng nhận này đã bị thu hồi nên không cấp lại được."))
     name = validate_full_name(new_name)
     old_name = certificate.printed_name
-    changed = db.session.execute(
-        update(Certificate)
-        .where(Certificate.id == certificate.id, Certificate.revision == expected_revision, Certificate.revoked_at.is_(None))
-        .values(printed_name=name, revision=Certificate.revision + 1, regenerated_at=utcnow())
-        .execution_options(synchronize_session=False)
+    changed = cast(
+        CursorResult[Any],
+        db.session.execute(
+            update(Certificate)
+            .where(Certificate.id == certificate.id, Certificate.revision == expected_revision, Certificate.revoked_at.is_(None))
+            .values(printed_name=name, revision=Certificate.revision + 1, regenerated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ),
     ).rowcount
     db.session.refresh(certificate)
     if changed != 1:

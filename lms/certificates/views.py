@@ -105,7 +105,7 @@ def open_badge(code: str):
         return _json_error(400, str(error))
     except NotFound as error:
         return _json_error(404, error.message)
-    if certificate.is_revoked:
+    if certificate.revoked_at is not None:  # is_revoked, in a form mypy can follow
         return _json_error(
             410,
             _("Giấy chứng nhận này đã bị thu hồi."),

@@ -26,11 +26,12 @@ import random
 import secrets
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
+from typing import Any, cast
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import CursorResult, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -296,11 +297,14 @@ def submit_attempt(attempt: QuizAttempt, answers: Mapping[int, Iterable[str]] | 
         return _replay(attempt, cleaned), False
     _require_open(attempt)
     submitted_at = utcnow()
-    claimed = db.session.execute(
-        update(QuizAttempt)
-        .where(QuizAttempt.id == attempt.id, QuizAttempt.state == AttemptState.OPEN.value)
-        .values(state=AttemptState.SUBMITTED.value, submitted_at=submitted_at)
-        .execution_options(synchronize_session=False)
+    claimed = cast(
+        CursorResult[Any],
+        db.session.execute(
+            update(QuizAttempt)
+            .where(QuizAttempt.id == attempt.id, QuizAttempt.state == AttemptState.OPEN.value)
+            .values(state=AttemptState.SUBMITTED.value, submitted_at=submitted_at)
+            .execution_options(synchronize_session=False)
+        ),
     ).rowcount
     if claimed != 1:
         db.session.refresh(attempt)
