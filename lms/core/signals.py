@@ -30,7 +30,7 @@ enrolled = _signals.signal(
 )
 lesson_read = _signals.signal(
     "lesson_read",
-    doc="A person read a lesson for the first time. Arguments: progress (LessonProgress), user, lesson (Lesson).",
+    doc="A person read a lesson for the first time. Arguments: progress (LessonProgress), user, lesson (Lesson), course.",
 )
 quiz_graded = _signals.signal(
     "quiz_graded",
