@@ -93,7 +93,7 @@ def test_healthz_answers_with_the_version(client):
 
 
 def test_the_footer_shows_the_version(client):
-    assert f"Phiên bản {_version()}" in client.get("/").text
+    assert f'<span class="version">v{_version()}</span>' in client.get("/").text
 
 
 def test_readyz_checks_the_database_and_says_redis_is_not_configured(client):
