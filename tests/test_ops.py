@@ -338,7 +338,7 @@ def test_pyproject_declares_the_requirements_with_upper_bounds():
     with (ROOT / "pyproject.toml").open("rb") as file:
         project = tomllib.load(file)["project"]
     assert project["dependencies"] == _requirements()
-    assert project["scripts"]["lms"] == "lms.ops.console:main"
+    assert project["scripts"]["lms"] == "lms.console:main"
     for spec in _requirements():
         assert "<" in spec or "==" in spec, f"{spec} has no upper bound"
     assert "weasyprint>=70.0,<70.1" in _requirements()  # one minor: its rendering changes between versions
@@ -349,7 +349,7 @@ def test_the_lms_command_runs_the_flask_lms_commands_without_app_flags(database_
     """(make_app: gives the shared limiter back to the session app afterwards.)"""
     from click.testing import CliRunner
 
-    from lms.ops.console import cli
+    from lms.console import cli
 
     monkeypatch.setenv("LMS_ENV", "testing")
     monkeypatch.setenv("DATABASE_URL", database_url)

@@ -1,4 +1,4 @@
-"""The `lms` command (pyproject's console script): `flask --app wsgi …` without the flags.
+"""The `lms` command (pyproject's console script), above the app assembly: `flask --app wsgi …` without the flags.
 
 `lms init`, `lms backup PATH`, `lms content-sync` … are the `flask lms` commands, and
 Flask's own are there too: `lms db upgrade`, `lms run`, `lms shell`."""
