@@ -20,8 +20,6 @@ from lms.core.extensions import db, limiter
 pytest_plugins = ["tests.factories", "tests.cert_helpers"]
 # Imported below before pytest loads it as a plugin, so its asserts are marked for rewriting first.
 pytest.register_assert_rewrite("tests.factories")
-# Re-exported: test files written before the factories moved import these from here.
-from tests.factories import DEMO_COMMUNE, OTHER_COMMUNE, Auth, Factory, csrf_from, login_as, next_phone  # noqa: E402, F401
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 # Loaded once per session and kept between tests: places and the shipped course content.

@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from lms.core.extensions import db, limiter
 from tests.cert_helpers import complete_course
-from tests.conftest import DEMO_COMMUNE, OTHER_COMMUNE, Auth, csrf_from, next_phone
+from tests.factories import DEMO_COMMUNE, OTHER_COMMUNE, Auth, csrf_from, next_phone
 from tests.quiz_helpers import answer_key
 
 ROLES = ("anonymous", "learner", "member", "leader", "commune_official", "province_official", "admin")

@@ -19,7 +19,7 @@ from tests.cert_helpers import (  # noqa: F401  (cert_key is a fixture)
     pdf_text,
     render_pdf,
 )
-from tests.conftest import DEMO_COMMUNE, OTHER_COMMUNE, csrf_from, login_as
+from tests.factories import DEMO_COMMUNE, OTHER_COMMUNE, csrf_from, login_as
 
 pytestmark = pytest.mark.usefixtures("cert_key")
 
@@ -258,7 +258,7 @@ def test_bulk_respects_scope(app, factory, commune_with_teams):
     names, _ = _zip_names(_bulk(far_official, f"/certificates/manage/commune/{OTHER_COMMUNE}", "chung-nhan.zip"))
     assert names == sorted([f"ho-van-xa_{codes[far]}.pdf", f"le-van-c_{codes[c]}.pdf"])
     # The team leader is not an official: no bulk downloads.
-    from tests.conftest import Auth
+    from tests.factories import Auth
 
     leader = app.test_client()
     with app.app_context():

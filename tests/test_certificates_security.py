@@ -26,7 +26,7 @@ from tests.cert_helpers import (  # noqa: F401  (cert_key is a fixture)
     pdf_pages,
     pdf_text,
 )
-from tests.conftest import DEMO_COMMUNE, OTHER_COMMUNE, csrf_from, login_as
+from tests.factories import DEMO_COMMUNE, OTHER_COMMUNE, csrf_from, login_as
 
 pytestmark = pytest.mark.usefixtures("cert_key")
 CANARY = "CANARY-d41d8cd98f00"

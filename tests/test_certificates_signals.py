@@ -9,7 +9,7 @@ from sqlalchemy import select
 from lms.core import signals
 from lms.core.extensions import db
 from tests.cert_helpers import cert_key, complete_course, get_certificate  # noqa: F401  (cert_key is a fixture)
-from tests.conftest import DEMO_COMMUNE, csrf_from, login_as
+from tests.factories import DEMO_COMMUNE, csrf_from, login_as
 
 pytestmark = pytest.mark.usefixtures("cert_key")
 

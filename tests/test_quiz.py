@@ -11,7 +11,7 @@ from lms.catalog.question_types import QuestionSpecError, get_type
 from lms.core.extensions import db
 from lms.learning.models import CourseCompletion, Enrollment, LessonProgress, ModuleCompletion
 from lms.quizzes.models import AttemptAnswer, QuizAttempt
-from tests.conftest import csrf_from, login_as
+from tests.factories import csrf_from, login_as
 from tests.quiz_helpers import answer_key, form_data
 
 COURSE, MODULE = "nguoi-dan", "b01-trinh-duyet"
@@ -382,7 +382,7 @@ def test_progress_survives_logout_and_other_devices(app, factory):
     client, auth, uid, phone = login_as(app, factory)
     _read_all_lessons(app, client)
     auth.logout()
-    from tests.conftest import Auth
+    from tests.factories import Auth
 
     other = app.test_client()
     Auth(other).login(phone)
