@@ -10,7 +10,6 @@ from typing import Any, cast
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import CursorResult, select, update
-from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms.accounts import sessions, throttle
@@ -18,6 +17,7 @@ from lms.accounts.models import ASSIGNABLE_ROLES, NAME_MAX, ResetCode, Role, Rol
 from lms.accounts.phone import normalize_phone
 from lms.accounts.scope import get_manageable_person
 from lms.core import audit, signals
+from lms.core.db import flush_or_refuse
 from lms.core.errors import Conflict, NotFound, ValidationFailed
 from lms.core.extensions import db
 from lms.core.models import utcnow
@@ -131,12 +131,7 @@ def register_user(
         consent_at=utcnow(),
         consent_version=CONSENT_VERSION,
     )
-    db.session.add(user)
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError as exc:
-        raise ValidationFailed(_("Số điện thoại này đã có tài khoản."), field="phone") from exc
+    flush_or_refuse(ValidationFailed(_("Số điện thoại này đã có tài khoản."), field="phone"), user)
     return user
 
 
@@ -155,11 +150,7 @@ def update_profile(user: User, *, full_name: str, birth_year: int | None, email:
     commune = find_commune(commune_code)
     user.full_name, user.birth_year, user.email = name, year, mail
     user.home_commune_code = commune.code if commune else None
-    try:
-        with db.session.begin_nested():
-            db.session.flush()
-    except IntegrityError as exc:  # a parallel request took the e-mail first
-        raise ValidationFailed(email_taken, field="email") from exc
+    flush_or_refuse(ValidationFailed(email_taken, field="email"))  # a parallel request took the e-mail first
     return user
 
 

@@ -124,3 +124,15 @@ def insert_once(row: T, find_existing: Callable[[], T | None]) -> tuple[T, bool]
             raise
         return existing, False
     return row, True
+
+
+def flush_or_refuse(error: Exception, row: object | None = None) -> None:
+    """Add row (if given) and flush inside a savepoint; a unique violation, which a racing
+    request causes by writing the same key first, raises `error` (a form message) instead of
+    a server error, and the rest of the transaction stays usable."""
+    try:
+        with db.session.begin_nested():
+            if row is not None:
+                db.session.add(row)
+    except IntegrityError as exc:
+        raise error from exc

@@ -9,12 +9,12 @@ from typing import Any, cast
 
 from flask_babel import gettext as _
 from sqlalchemy import CursorResult, Table, delete, func, literal, select
-from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.models import User
 from lms.accounts.phone import display_phone, normalize_phone
 from lms.accounts.scope import get_commune, get_team, get_village, residents
 from lms.core import audit
+from lms.core.db import flush_or_refuse
 from lms.core.errors import ValidationFailed
 from lms.core.extensions import db
 from lms.core.text import clean_line, fold, has_control_chars
@@ -136,7 +136,7 @@ def create_village(actor: User, commune_code: str, name: str, kind: str) -> Vill
     if _name_taken(select(Village.name).where(Village.commune_code == commune.code), name):
         raise ValidationFailed(_("Xã này đã có thôn/tổ dân phố cùng tên."), field="name")
     village = Village(commune_code=commune.code, name=name, kind=kind, created_by_id=actor.id)
-    _insert_or_refuse(village, _("Xã này đã có thôn/tổ dân phố cùng tên."))
+    flush_or_refuse(ValidationFailed(_("Xã này đã có thôn/tổ dân phố cùng tên."), field="name"), village)
     audit.record(actor.id, "village.create", "village", village.id, commune=commune.code, name=name)
     return village
 
@@ -147,19 +147,9 @@ def create_team(actor: User, village_id: int, name: str) -> Team:
     if _name_taken(select(Team.name).where(Team.village_id == village.id), name):
         raise ValidationFailed(_("Thôn này đã có tổ cùng tên."), field="name")
     team = Team(village_id=village.id, commune_code=village.commune_code, name=name)
-    _insert_or_refuse(team, _("Thôn này đã có tổ cùng tên."))
+    flush_or_refuse(ValidationFailed(_("Thôn này đã có tổ cùng tên."), field="name"), team)
     audit.record(actor.id, "team.create", "team", team.id, village=village.id, name=name)
     return team
-
-
-def _insert_or_refuse(row, message: str, field: str = "name") -> None:
-    """Insert row in a savepoint; a racing request that inserted the same key first turns
-    the unique violation into the form message instead of a server error."""
-    try:
-        with db.session.begin_nested():
-            db.session.add(row)
-    except IntegrityError as exc:
-        raise ValidationFailed(message, field=field) from exc
 
 
 def add_member(actor: User, team_id: int, raw_phone: str, is_leader: bool = False) -> TeamMembership:
@@ -183,7 +173,7 @@ def add_member(actor: User, team_id: int, raw_phone: str, is_leader: bool = Fals
     if existing is not None:
         raise ValidationFailed(already, field="phone")
     membership = TeamMembership(team_id=team.id, user_id=person.id, is_leader=is_leader, added_by_id=actor.id)
-    _insert_or_refuse(membership, already, field="phone")
+    flush_or_refuse(ValidationFailed(already, field="phone"), membership)
     audit.record(actor.id, "team.add_member", "team", team.id, user=person.id, leader=is_leader)
     return membership
 
