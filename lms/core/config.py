@@ -105,6 +105,12 @@ class BaseConfig:
     PUBLIC_BASE_URL: str | None = None
     TRUSTED_HOSTS: list[str] | None = None
 
+    # Logs on stderr: "text" lines, or "json" (one object per line) for a log collector.
+    LOG_FORMAT = "text"
+    # Error reports to a Sentry-compatible server (self-hosted: reports stay in the country).
+    # Off when empty; needs `pip install sentry-sdk`. See lms/ops/errortracking.py.
+    SENTRY_DSN: str | None = None
+
 
 class ProductionConfig(BaseConfig):
     ENV_NAME = "production"

@@ -1,5 +1,5 @@
 """Operations: health and readiness probes, Prometheus metrics, robots.txt and favicon,
-the running version, and the backup and restore commands. See docs/deploy.md."""
+the running version, the backup and restore commands, and optional error reports. See docs/deploy.md."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from lms.ops import cli  # noqa: F401  (backup, restore, version)
+    from lms.ops.errortracking import init_error_tracking
     from lms.ops.metrics import register_request_metrics
     from lms.ops.static import register_static_fingerprints
     from lms.ops.version import version
@@ -16,6 +17,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     register_request_metrics(app)
     register_static_fingerprints(app)
+    init_error_tracking(app)
 
     @app.context_processor
     def running_version():
