@@ -453,3 +453,38 @@ def test_next_with_a_line_break_goes_home(factory, client):
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
     assert "x=1" not in response.headers.get("Set-Cookie", "")
+
+
+def _register(client, **fields):
+    page = client.get("/register")
+    data = {
+        "csrf_token": csrf_from(page.text),
+        "phone": next_phone(),
+        "password": "mat-khau-123",
+        "password_confirm": "mat-khau-123",
+        "full_name": "Nguyễn An",
+        "commune": DEMO_COMMUNE,
+        "consent": "y",
+    }
+    data.update(fields)
+    return client.post("/register", data=data)
+
+
+def test_one_rule_and_one_message_for_name_length(client):
+    for length in (81, 150, 500):
+        response = _register(client, full_name="A" * length)
+        assert response.status_code == 422
+        assert "Họ và tên dài tối đa 80 ký tự." in response.text, length
+        assert "tối đa 200" not in response.text
+
+
+def test_one_rule_and_one_message_for_birth_year(client):
+    from lms.core.models import utcnow
+
+    year = utcnow().year
+    expected = f"Năm sinh phải trong khoảng {year - 110}–{year - 6}."
+    for typed in ("1850", "1901", str(year - 3), "2100"):
+        response = _register(client, birth_year=typed)
+        assert response.status_code == 422, typed
+        assert expected in response.text, typed
+        assert "Năm sinh không hợp lệ." not in response.text

@@ -6,12 +6,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField, TelField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, Optional
 
+from lms.accounts.models import NAME_MAX
 from lms.core.forms import TOO_LONG, YearField, strip_filter
 from lms.places.forms_fields import CommunePickerMixin
 
 PHONE_HINT = _l("Số di động, ví dụ 0912 345 678")
+# The form lets extra spaces through (the service collapses them), but says the service's limit.
+NAME_TOO_LONG = _l("Họ và tên dài tối đa %(n)s ký tự.", n=NAME_MAX)
 
 
 class RegisterForm(CommunePickerMixin, FlaskForm):
@@ -23,12 +26,12 @@ class RegisterForm(CommunePickerMixin, FlaskForm):
     )
     full_name = StringField(
         _l("Họ và tên (như sẽ in trên chứng nhận)"),
-        validators=[InputRequired(_l("Bạn hãy nhập họ và tên.")), Length(max=200, message=TOO_LONG)],
+        validators=[InputRequired(_l("Bạn hãy nhập họ và tên.")), Length(max=200, message=NAME_TOO_LONG)],
         render_kw={"autocomplete": "name"},
     )
     birth_year = YearField(
         _l("Năm sinh"),
-        validators=[Optional(), NumberRange(1900, 2100, _l("Năm sinh không hợp lệ."))],
+        validators=[Optional()],  # the range is the service's (validate_birth_year), with its message
         render_kw={"inputmode": "numeric"},
     )
     email = EmailField(
@@ -74,9 +77,9 @@ class LoginForm(FlaskForm):
 class ProfileForm(CommunePickerMixin, FlaskForm):
     full_name = StringField(
         _l("Họ và tên (như sẽ in trên chứng nhận)"),
-        validators=[InputRequired(_l("Bạn hãy nhập họ và tên.")), Length(max=200, message=TOO_LONG)],
+        validators=[InputRequired(_l("Bạn hãy nhập họ và tên.")), Length(max=200, message=NAME_TOO_LONG)],
     )
-    birth_year = YearField(_l("Năm sinh"), validators=[Optional(), NumberRange(1900, 2100, _l("Năm sinh không hợp lệ."))])
+    birth_year = YearField(_l("Năm sinh"), validators=[Optional()])
     email = EmailField(
         _l("Thư điện tử (không bắt buộc)"), filters=[strip_filter], validators=[Optional(), Length(max=254, message=TOO_LONG)]
     )
