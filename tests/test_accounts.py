@@ -488,3 +488,21 @@ def test_one_rule_and_one_message_for_birth_year(client):
         assert response.status_code == 422, typed
         assert expected in response.text, typed
         assert "Năm sinh không hợp lệ." not in response.text
+
+
+def test_login_goes_on_when_the_back_off_storage_does_not_answer(app, factory, monkeypatch):
+    from lms.accounts import throttle
+    from lms.core.extensions import limiter
+
+    phone = next_phone()
+    factory.user(phone=phone)
+    down = limiter.storage.base_exceptions
+    down = down if isinstance(down, type) else down[0]
+
+    def unreachable(storage, phone):
+        raise down("storage down")
+
+    for step in ("_check", "_record_failure", "_clear"):
+        monkeypatch.setattr(throttle, step, unreachable)
+    assert _login_from(app, "203.0.113.99", phone, "sai-mat-khau").status_code == 422
+    assert _login_from(app, "203.0.113.99", phone, "mat-khau-123").status_code == 302

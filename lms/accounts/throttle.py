@@ -40,20 +40,31 @@ def _keys(phone: str) -> tuple[str, str, str]:
     return f"lms-login-fail:{phone}:{address}", f"lms-login-wait:{phone}:{address}", f"lms-login-fail:{phone}"
 
 
-def _storage():
-    """The limiter's storage, or None when rate limits are off (load benchmarks)."""
-    return limiter.storage if limiter.enabled else None
+def _with_storage(work, phone: str, when_down: str) -> None:
+    """Run work(storage, phone) on the limiter's storage. Nothing when rate limits are off (load
+    benchmarks); when the storage does not answer, log and let the login go on: the
+    per-address limit on the route still applies."""
+    if not limiter.enabled:
+        return
+    storage = limiter.storage
+    try:
+        work(storage, phone)
+    except storage.base_exceptions:
+        log.warning("login back-off storage unreachable; %s", when_down, exc_info=True)
 
 
 def check(phone: str) -> None:
     """Raise LoginThrottled when this phone may not try a password now from this address."""
-    storage = _storage()
-    if storage is None:
-        return
-    try:
-        _check(storage, phone)
-    except storage.base_exceptions:
-        log.warning("login back-off storage unreachable; the per-address limit still applies", exc_info=True)
+    _with_storage(_check, phone, "not checked")
+
+
+def record_failure(phone: str) -> None:
+    _with_storage(_record_failure, phone, "failure not counted")
+
+
+def clear(phone: str) -> None:
+    """The owner proved who they are (right password, or a reset): forget the failures."""
+    _with_storage(_clear, phone, "failures not cleared")
 
 
 def _check(storage, phone: str) -> None:
@@ -73,16 +84,6 @@ def _check(storage, phone: str) -> None:
         )
 
 
-def record_failure(phone: str) -> None:
-    storage = _storage()
-    if storage is None:
-        return
-    try:
-        _record_failure(storage, phone)
-    except storage.base_exceptions:
-        log.warning("login back-off storage unreachable; failure not counted", exc_info=True)
-
-
 def _record_failure(storage, phone: str) -> None:
     pair_key, wait_key, phone_key = _keys(phone)
     storage.incr(phone_key, WINDOW_SECONDS)
@@ -94,13 +95,6 @@ def _record_failure(storage, phone: str) -> None:
         storage.incr(wait_key, wait)
 
 
-def clear(phone: str) -> None:
-    """The owner proved who they are (right password, or a reset): forget the failures."""
-    storage = _storage()
-    if storage is None:
-        return
-    try:
-        for key in _keys(phone):
-            storage.clear(key)
-    except storage.base_exceptions:
-        log.warning("login back-off storage unreachable; failures not cleared", exc_info=True)
+def _clear(storage, phone: str) -> None:
+    for key in _keys(phone):
+        storage.clear(key)
