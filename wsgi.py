@@ -1,5 +1,12 @@
-"""Entry point for gunicorn: `gunicorn wsgi:app`."""
+"""Entry point for gunicorn: `gunicorn -c deploy/gunicorn.conf.py wsgi:app`."""
+
+import sys
 
 from lms import create_app
+from lms.core.config import ConfigurationError
 
-app = create_app()
+try:
+    app = create_app()
+except ConfigurationError as error:
+    # One line that says what to set, not a traceback.
+    sys.exit(f"Học số cộng đồng: {error}")

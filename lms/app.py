@@ -7,6 +7,7 @@ blueprints, CLI commands, signal receivers and menu entries. `core` knows none o
 from __future__ import annotations
 
 import os
+import secrets
 from importlib import import_module
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from lms.core.app import (
     register_extensions,
     register_hooks,
 )
-from lms.core.config import CONFIGS, BaseConfig, apply_environment
+from lms.core.config import CONFIGS, BaseConfig, apply_environment, configuration_problem
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,7 +70,11 @@ def configure(app: Flask, config: type[BaseConfig] | dict[str, Any] | str | None
     app.config.setdefault("CONTENT_ROOT", None)
     app.config["CONTENT_ROOT"] = app.config["CONTENT_ROOT"] or str(PROJECT_ROOT)
     if not app.config.get("SECRET_KEY"):
-        raise RuntimeError("SECRET_KEY must be set in production (environment variable SECRET_KEY).")
+        configuration_problem(
+            app.config, "SECRET_KEY must be set in production (environment variable SECRET_KEY, a long random string)."
+        )
+        # Only under the command line, for --help and the one-line refusal: nothing is signed with it.
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         # SQLite is one file on one machine: a pool bigger than the writer count only queues.
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}

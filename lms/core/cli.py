@@ -10,8 +10,15 @@ import click
 
 
 @click.group("lms", help="Lệnh quản trị Học số cộng đồng (administration commands).")
-def lms_cli() -> None:
-    pass
+@click.pass_context
+def lms_cli(ctx: click.Context) -> None:
+    # Runs before any subcommand (not for --help): a deployment missing a required setting stops
+    # here with one line that says what to set.
+    from flask.cli import ScriptInfo
+
+    app = ctx.ensure_object(ScriptInfo).load_app()
+    for problem in app.config.get("CONFIGURATION_PROBLEMS", []):
+        fail(f"Cấu hình chưa đủ: {problem}")
 
 
 def fail(message: str) -> NoReturn:

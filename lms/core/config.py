@@ -134,6 +134,21 @@ class TestingConfig(BaseConfig):
     RATELIMIT_ENABLED = True
 
 
+class ConfigurationError(RuntimeError):
+    """A setting the deployment must give is missing or wrong; the message says what to set."""
+
+
+def configuration_problem(config, message: str) -> None:
+    """Refuse to start (ConfigurationError), except under the command line (`flask …`, `lms …`),
+    where `--help` must still work: there the problem is kept, and every lms command and every
+    request refuses with this one line instead (lms.core.cli, lms.core.security)."""
+    import click  # Flask's own dependency; a click context means the app is built for a command
+
+    if click.get_current_context(silent=True) is None:
+        raise ConfigurationError(message)
+    config.setdefault("CONFIGURATION_PROBLEMS", []).append(message)
+
+
 def check_public_url(config) -> None:
     """At start-up: PUBLIC_BASE_URL must be an absolute http(s) URL; in production it is required
     and only its host (and any TRUSTED_HOSTS already listed) is accepted, so a request with a
@@ -141,14 +156,15 @@ def check_public_url(config) -> None:
     url = config.get("PUBLIC_BASE_URL")
     if not url:
         if config.get("ENV_NAME") == "production":
-            raise RuntimeError(
+            configuration_problem(
+                config,
                 "LMS_PUBLIC_URL must be set in production (environment variable LMS_PUBLIC_URL, e.g. "
-                "https://hocso.example.gov.vn): certificates, QR codes and Open Badges are signed with it."
+                "https://hocso.example.gov.vn): certificates, QR codes and Open Badges are signed with it.",
             )
         return
     parts = urlsplit(str(url))
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment or "@" in parts.netloc:
-        raise RuntimeError(f"LMS_PUBLIC_URL must look like https://hocso.example.gov.vn, not {url!r}.")
+        raise ConfigurationError(f"LMS_PUBLIC_URL must look like https://hocso.example.gov.vn, not {url!r}.")
     config["PUBLIC_BASE_URL"] = str(url).rstrip("/")
     if config.get("ENV_NAME") == "production":
         trusted = list(config.get("TRUSTED_HOSTS") or [])

@@ -98,8 +98,16 @@ def register_security(app: Flask) -> None:
         incoming = request.headers.get("X-Request-ID", "")
         g.request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
 
-    # Both run before every other hook (CSRF, rate limits, the user loader) and every view.
-    app.before_request_funcs.setdefault(None, [])[:0] = [assign_request_id, refuse_unreadable_input]
+    def refuse_when_unconfigured():
+        # Only an app built by the command line can lack a required setting (see
+        # lms.core.config.configuration_problem); it never serves a page.
+        problems = app.config.get("CONFIGURATION_PROBLEMS")
+        if problems:
+            return Response("Cấu hình chưa đủ: " + " ".join(problems) + "\n", status=503, mimetype="text/plain")
+        return None
+
+    # These run before every other hook (CSRF, rate limits, the user loader) and every view.
+    app.before_request_funcs.setdefault(None, [])[:0] = [assign_request_id, refuse_when_unconfigured, refuse_unreadable_input]
 
     @app.after_request
     def set_headers(response: Response) -> Response:
