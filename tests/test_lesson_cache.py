@@ -30,9 +30,18 @@ def _viewers(app, factory):
 
 
 EXPECTED_MENU = {
-    "leader": {"/courses", "/manage", "/people", "/dashboard", "/account", "logout"},
-    "official": {"/courses", "/manage", "/people", "/certificates/manage", "/dashboard", "/account", "logout"},
-    "learner": {"/courses", "/dashboard", "/account", "logout"},
+    "leader": {"/courses", "/manage", "/people", "/dashboard", "/certificates/mine", "/account", "logout"},
+    "official": {
+        "/courses",
+        "/manage",
+        "/people",
+        "/certificates/manage",
+        "/dashboard",
+        "/certificates/mine",
+        "/account",
+        "logout",
+    },
+    "learner": {"/courses", "/dashboard", "/certificates/mine", "/account", "logout"},
     "anonymous": {"/courses", "/login", "/register"},
 }
 

@@ -37,3 +37,4 @@ def init_app(app: Flask) -> None:
     add_nav_entry(app, NavEntry("accounts.logout", _l("Đăng xuất"), 90, signed_in, method="post"))
     add_nav_entry(app, NavEntry("accounts.login", _l("Đăng nhập"), 80, signed_out))
     add_nav_entry(app, NavEntry("accounts.register", _l("Đăng ký"), 90, signed_out))
+    add_nav_entry(app, NavEntry("accounts.privacy", _l("Thông báo xử lý dữ liệu cá nhân"), 10, place="footer"))

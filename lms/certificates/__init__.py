@@ -4,6 +4,7 @@ offline (Ed25519), Open Badges 3.0 JSON, revoke, regenerate, bulk ZIP and print.
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 
 from lms.core import signals
@@ -28,3 +29,5 @@ def init_app(app: Flask) -> None:
     signals.account_deleted.connect(erasure.erase_on_account_deletion)
     signals.personal_data_requested.connect(services.export_on_request)
     add_nav_entry(app, NavEntry("certificates.manage", lazy_pgettext("trình đơn", "Chứng nhận"), 40, _manages_places))
+    add_nav_entry(app, NavEntry("certificates.mine", _l("Giấy chứng nhận của tôi"), 60, signed_in))
+    add_nav_entry(app, NavEntry("certificates.verify_form", _l("Kiểm tra giấy chứng nhận"), 20, place="footer"))

@@ -1,4 +1,4 @@
-"""The main menu, assembled from entries that each feature adds in its init_app.
+"""The main menu and the footer links, assembled from entries that each feature adds in its init_app.
 
 An entry names an endpoint, a label and who sees it; base.html lists the visible entries in
 order, so the layout knows no feature. `visible` gets the current user (anonymous or not) and
@@ -33,6 +33,7 @@ class NavEntry:
     order: int
     visible: Callable[[Any], bool] = anyone
     method: str = "get"  # "post": a button in a small form with a CSRF token (log out)
+    place: str = "menu"  # or "footer"
 
 
 def add_nav_entry(app: Flask, entry: NavEntry) -> None:
@@ -41,7 +42,7 @@ def add_nav_entry(app: Flask, entry: NavEntry) -> None:
     entries.sort(key=lambda e: e.order)
 
 
-def nav_entries() -> list[NavEntry]:
-    """The entries the current user sees, in menu order."""
+def nav_entries(place: str = "menu") -> list[NavEntry]:
+    """The entries of the menu (or the footer) the current user sees, in order."""
     user = current_user._get_current_object() if current_user else None
-    return [entry for entry in current_app.extensions.get("lms_nav", []) if entry.visible(user)]
+    return [entry for entry in current_app.extensions.get("lms_nav", []) if entry.place == place and entry.visible(user)]
