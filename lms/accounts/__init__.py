@@ -9,15 +9,9 @@ from flask_babel import lazy_gettext as _l
 from lms.core.nav import NavEntry, add_nav_entry, signed_in, signed_out
 
 
-def _sees_people(user) -> bool:
-    from lms.accounts.scope import scope_of
-
-    return signed_in(user) and scope_of(user).sees_people
-
-
 def init_app(app: Flask) -> None:
     from lms.accounts import cli  # noqa: F401  (create-user, reset-code)
-    from lms.accounts.scope import scope_of
+    from lms.accounts.scope import capability, scope_of
     from lms.accounts.sessions import load
     from lms.accounts.views import bp
     from lms.core.extensions import login_manager
@@ -32,7 +26,7 @@ def init_app(app: Flask) -> None:
         user = current_user._get_current_object() if current_user else None
         return {"nav_scope": scope_of(user) if signed_in(user) else None}
 
-    add_nav_entry(app, NavEntry("accounts.people", _l("Danh sách người học"), 30, _sees_people))
+    add_nav_entry(app, NavEntry("accounts.people", _l("Danh sách người học"), 30, capability("sees_people")))
     add_nav_entry(app, NavEntry("accounts.account", _l("Tài khoản"), 80, signed_in))
     add_nav_entry(app, NavEntry("accounts.logout", _l("Đăng xuất"), 90, signed_in, method="post"))
     add_nav_entry(app, NavEntry("accounts.login", _l("Đăng nhập"), 80, signed_out))

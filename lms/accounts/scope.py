@@ -220,6 +220,17 @@ def viewer() -> User:
     return current_user._get_current_object()
 
 
+def has_capability(user: Any, capability: str) -> bool:
+    """Whether a (possibly anonymous) user's Scope has this capability: the one test behind both
+    requires_scope and the menu entries that only some roles see."""
+    return bool(getattr(user, "is_authenticated", False)) and bool(getattr(scope_of(user), capability))
+
+
+def capability(name: str) -> Callable[[Any], bool]:
+    """A menu-entry visibility test: has_capability(user, name)."""
+    return lambda user: has_capability(user, name)
+
+
 def requires_scope(capability: str, message: str | None = None) -> Callable:
     """Gate a view on a capability of the viewer's Scope ("sees_people", "manages_places",
     "is_global"): anonymous visitors are sent to log in; anyone else without it gets 404,
@@ -230,7 +241,7 @@ def requires_scope(capability: str, message: str | None = None) -> Callable:
         def gated(*args: Any, **kwargs: Any):
             if not current_user.is_authenticated:
                 return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
-            if not getattr(scope_of(viewer()), capability):
+            if not has_capability(viewer(), capability):
                 raise NotFound(message or _("Trang này dành cho cán bộ và tổ trưởng."))
             return view(*args, **kwargs)
 

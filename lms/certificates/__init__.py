@@ -11,13 +11,9 @@ from lms.core import signals
 from lms.core.nav import NavEntry, add_nav_entry, signed_in
 
 
-def _manages_places(user) -> bool:
-    from lms.accounts.scope import scope_of
-
-    return signed_in(user) and scope_of(user).manages_places
-
-
 def init_app(app: Flask) -> None:
+    from lms.accounts.scope import capability
+
     # The two route modules add their views to bp; they import blueprint.py, never each other.
     from lms.certificates import cli, erasure, manage, services, views  # noqa: F401  (cli: cert-* commands)
     from lms.certificates.blueprint import bp
@@ -28,6 +24,8 @@ def init_app(app: Flask) -> None:
     signals.course_completed.connect(services.issue_on_completion)
     signals.account_deleted.connect(erasure.erase_on_account_deletion)
     signals.personal_data_requested.connect(services.export_on_request)
-    add_nav_entry(app, NavEntry("certificates.manage", lazy_pgettext("trình đơn", "Chứng nhận"), 40, _manages_places))
+    add_nav_entry(
+        app, NavEntry("certificates.manage", lazy_pgettext("trình đơn", "Chứng nhận"), 40, capability("manages_places"))
+    )
     add_nav_entry(app, NavEntry("certificates.mine", _l("Giấy chứng nhận của tôi"), 60, signed_in))
     add_nav_entry(app, NavEntry("certificates.verify_form", _l("Kiểm tra giấy chứng nhận"), 20, place="footer"))
