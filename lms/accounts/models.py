@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from lms.core.extensions import Model
 from lms.core.models import TimestampMixin, utcnow
+from lms.core.text import fold
 
 NAME_MAX = 80
 
@@ -36,6 +37,9 @@ class User(TimestampMixin, UserMixin, Model):
     phone: Mapped[str] = mapped_column(String(16), unique=True)
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
     full_name: Mapped[str] = mapped_column(String(NAME_MAX))
+    # The name folded to lower-case ASCII ("Phạm Thị Ngọc Ánh" -> "pham thi ngoc anh"), kept by
+    # the validator below, so accent-free search is an indexed LIKE at any size.
+    name_key: Mapped[str] = mapped_column(String(NAME_MAX * 2), default="", server_default="", index=True)
     birth_year: Mapped[int | None]
     home_commune_code: Mapped[str | None] = mapped_column(ForeignKey("communes.code", ondelete="SET NULL"), index=True)
     password_hash: Mapped[str] = mapped_column(String(255))
@@ -46,8 +50,10 @@ class User(TimestampMixin, UserMixin, Model):
     is_disabled: Mapped[bool] = mapped_column(default=False)
     last_login_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id", ondelete="SET NULL", use_alter=True), index=True)
 
     home_commune = relationship("Commune")
+    household = relationship("Household", foreign_keys=[household_id])
     roles: Mapped[list[RoleAssignment]] = relationship(
         back_populates="user",
         cascade="all, delete-orphan",
@@ -59,6 +65,11 @@ class User(TimestampMixin, UserMixin, Model):
     if TYPE_CHECKING:
         login_token: str | None
     login_token = None
+
+    @validates("full_name")
+    def _keep_name_key(self, _key: str, value: str) -> str:
+        self.name_key = fold(value or "")
+        return value
 
     def get_id(self) -> str:
         # The session version is part of the login id, so bumping it ends every session; the
@@ -131,3 +142,20 @@ class UserSession(Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None]
+
+
+class AssistedRegistration(Model):
+    """A citizen registered at the door by a team member: who helped, which household, and when
+    the consent notice was read aloud and agreed to."""
+
+    __tablename__ = "assisted_registrations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id", ondelete="SET NULL", use_alter=True), index=True)
+    consent_read_aloud_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    citizen: Mapped[User] = relationship(foreign_keys=[citizen_id])
+    member: Mapped[User | None] = relationship(foreign_keys=[member_id])

@@ -32,6 +32,10 @@ lesson_read = _signals.signal(
     "lesson_read",
     doc="A person read a lesson for the first time. Arguments: progress (LessonProgress), user, lesson (Lesson), course.",
 )
+course_started = _signals.signal(
+    "course_started",
+    doc="A person read a first lesson or had a first quiz graded in a course. Arguments: enrollment, user, course.",
+)
 quiz_graded = _signals.signal(
     "quiz_graded",
     doc="An attempt was graded (once). Arguments: attempt (QuizAttempt), user, module (Module), course (Course).",
@@ -51,6 +55,28 @@ certificate_issued = _signals.signal(
 certificate_revoked = _signals.signal(
     "certificate_revoked",
     doc="A certificate was revoked. Arguments: certificate (Certificate), actor (User or None), reason (str).",
+)
+certificate_reinstated = _signals.signal(
+    "certificate_reinstated",
+    doc="A revocation made by mistake was undone. Arguments: certificate (Certificate), actor (User).",
+)
+membership_changed = _signals.signal(
+    "membership_changed",
+    doc=(
+        "A person joined or left a team (before the row goes, when leaving). "
+        "Arguments: user (User), team_id (int), joined (bool)."
+    ),
+)
+person_moved = _signals.signal(
+    "person_moved",
+    doc=(
+        "A person's home commune or household changed (after the change is flushed). "
+        "Arguments: user (User), commune_code (str or None, before), household_id (int or None, before)."
+    ),
+)
+household_created = _signals.signal(
+    "household_created",
+    doc="A household was added to a village. Arguments: household (Household).",
 )
 account_deleted = _signals.signal(
     "account_deleted",

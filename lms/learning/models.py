@@ -20,6 +20,8 @@ class Enrollment(Model):
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="RESTRICT"), index=True)
     enrolled_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_activity_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The first lesson read or quiz graded in this course: "started" on the dashboards.
+    started_at: Mapped[datetime | None]
 
     course = relationship("Course", lazy="joined")
 

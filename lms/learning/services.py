@@ -1,15 +1,18 @@
 """Enrolment, progress, resume and completion. Completion is recorded once, in the
 transaction of the event that caused it, and announced through lms.core.signals
-(enrolled, lesson_read, module_completed, course_completed; sender "learning"), so
+(enrolled, course_started, lesson_read, module_completed, course_completed; sender "learning"), so
 certificates and reports react without learning knowing them. The best quiz score per
 module is learning's own row (BestScore), recorded from the quizzes' quiz_graded signal."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.accounts.models import User
 from lms.catalog.models import Course, CourseModule, Lesson, Module
@@ -71,7 +74,17 @@ def record_activity(user: User, course: Course) -> Enrollment:
     """The learner did something in the course (read, started or finished a quiz): enrol them
     if needed and move the course up their dashboard."""
     enrollment = enroll(user, course)
-    enrollment.last_activity_at = utcnow()
+    now = utcnow()
+    enrollment.last_activity_at = now
+    if enrollment.started_at is None:
+        # Set once: a parallel first activity that also saw None updates no row, so the
+        # course is announced as started exactly once.
+        started = db.session.execute(
+            update(Enrollment).where(Enrollment.id == enrollment.id, Enrollment.started_at.is_(None)).values(started_at=now)
+        )
+        if cast(CursorResult[Any], started).rowcount == 1:
+            set_committed_value(enrollment, "started_at", now)
+            signals.course_started.send(SENDER, enrollment=enrollment, user=user, course=course)
     return enrollment
 
 

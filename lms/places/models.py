@@ -1,11 +1,11 @@
-"""Provinces and communes (2025 reform), villages, teams and membership."""
+"""Provinces and communes (2025 reform), villages, households, teams and membership."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.core.extensions import Model
@@ -97,3 +97,52 @@ class TeamMembership(Model):
 
     team: Mapped[Team] = relationship(back_populates="memberships")
     user = relationship("User", foreign_keys=[user_id], lazy="joined")
+
+
+HOUSEHOLD_LABEL_MAX = 120
+
+
+class Household(TimestampMixin, Model):
+    """A household of a village, named by an address label ("Số 12, ngõ 3" or "Nhà ông Tư, xóm
+    Bãi"). It holds no identity numbers: the label is what a team member writes at the door."""
+
+    __tablename__ = "households"
+    __table_args__ = (UniqueConstraint("village_id", "label_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("villages.id", ondelete="RESTRICT"), index=True)
+    # Denormalised like Team.commune_code, so scope filters need no join through villages.
+    commune_code: Mapped[str] = mapped_column(ForeignKey("communes.code", ondelete="RESTRICT"), index=True)
+    label: Mapped[str] = mapped_column(String(HOUSEHOLD_LABEL_MAX))
+    # The label folded (lms.core.text.fold): two spellings of one address are one household.
+    label_key: Mapped[str] = mapped_column(String(HOUSEHOLD_LABEL_MAX))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+
+    village: Mapped[Village] = relationship(lazy="joined")
+
+
+class RosterImport(TimestampMixin, Model):
+    """One roster file an official uploaded: checked into a preview first, then applied (inline
+    or as a background job) with its progress kept here."""
+
+    __tablename__ = "roster_imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    commune_code: Mapped[str] = mapped_column(ForeignKey("communes.code", ondelete="RESTRICT"), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(16))  # "members" or "learners"
+    filename: Mapped[str] = mapped_column(String(255))
+    file_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    stored_path: Mapped[str | None] = mapped_column(String(500))
+    # preview, rejected, queued, running, done, failed
+    status: Mapped[str] = mapped_column(String(16), default="preview")
+    total_rows: Mapped[int] = mapped_column(default=0)
+    processed_rows: Mapped[int] = mapped_column(default=0)
+    created_count: Mapped[int] = mapped_column(default=0)
+    matched_count: Mapped[int] = mapped_column(default=0)
+    error_count: Mapped[int] = mapped_column(default=0)
+    # The first errors, [{"row": n, "field": "...", "message": "..."}], and anything else the
+    # import wants to keep (e.g. the failure of a job).
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    finished_at: Mapped[datetime | None]
