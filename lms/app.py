@@ -34,6 +34,7 @@ FEATURES = (
     "lms.learning",
     "lms.quizzes",
     "lms.certificates",
+    "lms.reports",
     "lms.ops",
 )
 

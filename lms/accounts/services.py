@@ -149,9 +149,22 @@ def update_profile(user: User, *, full_name: str, birth_year: int | None, email:
         raise ValidationFailed(email_taken, field="email")
     commune = find_commune(commune_code)
     user.full_name, user.birth_year, user.email = name, year, mail
+    before = user.home_commune_code
     user.home_commune_code = commune.code if commune else None
     flush_or_refuse(ValidationFailed(email_taken, field="email"))  # a parallel request took the e-mail first
+    if user.home_commune_code != before:
+        signals.person_moved.send("accounts", user=user, commune_code=before, household_id=user.household_id)
     return user
+
+
+def move_person(user: User, *, commune_code: str | None, household_id: int | None) -> None:
+    """Change a person's home commune and household together, and announce it (person_moved)
+    so reports move their counts: the one way to change either (profile edits call it too)."""
+    before = (user.home_commune_code, user.household_id)
+    user.home_commune_code, user.household_id = commune_code, household_id
+    db.session.flush()
+    if (commune_code, household_id) != before:
+        signals.person_moved.send("accounts", user=user, commune_code=before[0], household_id=before[1])
 
 
 def set_password(user: User, password: str) -> None:
@@ -433,7 +446,8 @@ def delete_account(user: User, password: str) -> User:
     user.roles.clear()
     from lms.places.models import TeamMembership
 
-    for membership in db.session.scalars(select(TeamMembership).where(TeamMembership.user_id == user.id)):
+    for membership in db.session.scalars(select(TeamMembership).where(TeamMembership.user_id == user.id)).all():
+        signals.membership_changed.send("accounts", user=user, team_id=membership.team_id, joined=False)
         db.session.delete(membership)
     # Features erase what they hold (certificates revoke and blank theirs) in this transaction.
     signals.account_deleted.send("accounts", user=user)

@@ -13,7 +13,7 @@ from sqlalchemy import CursorResult, Table, delete, func, literal, select
 from lms.accounts.models import User
 from lms.accounts.phone import display_phone, normalize_phone
 from lms.accounts.scope import get_commune, get_team, get_village, residents
-from lms.core import audit
+from lms.core import audit, signals
 from lms.core.db import flush_or_refuse
 from lms.core.errors import ValidationFailed
 from lms.core.extensions import db
@@ -174,6 +174,7 @@ def add_member(actor: User, team_id: int, raw_phone: str, is_leader: bool = Fals
         raise ValidationFailed(already, field="phone")
     membership = TeamMembership(team_id=team.id, user_id=person.id, is_leader=is_leader, added_by_id=actor.id)
     flush_or_refuse(ValidationFailed(already, field="phone"), membership)
+    signals.membership_changed.send("places", user=person, team_id=team.id, joined=True)
     audit.record(actor.id, "team.add_member", "team", team.id, user=person.id, leader=is_leader)
     return membership
 
@@ -191,6 +192,14 @@ def set_leader(actor: User, team_id: int, user_id: int, is_leader: bool) -> None
 
 def remove_member(actor: User, team_id: int, user_id: int) -> None:
     team = get_team(actor, team_id, manage=True)
+    member = db.session.scalar(
+        select(User)
+        .join(TeamMembership, TeamMembership.user_id == User.id)
+        .where(TeamMembership.team_id == team.id, TeamMembership.user_id == user_id)
+    )
+    if member is None:
+        raise ValidationFailed(_("Người này không thuộc tổ."))
+    signals.membership_changed.send("places", user=member, team_id=team.id, joined=False)
     result = cast(
         CursorResult[Any],
         db.session.execute(delete(TeamMembership).where(TeamMembership.team_id == team.id, TeamMembership.user_id == user_id)),

@@ -1,11 +1,22 @@
-"""Reports: rollup counters kept by signal receivers, dashboards by place and team, exports."""
+"""Reports: rollup counters kept by signal receivers, dashboards by place and team, people and
+their progress, the people a team member helped, and exports. It sits above learning, quizzes
+and certificates and reads their records; nobody imports it."""
 
 from __future__ import annotations
 
+from importlib import import_module
+
 from flask import Flask
+
+# Each part registers its own blueprint, menu entries and commands.
+PARTS = ("lms.reports.dashboards", "lms.reports.people", "lms.reports.helped")
 
 
 def init_app(app: Flask) -> None:
-    from lms.reports import receivers
+    from lms.reports import cli, receivers
+
+    assert cli.rollups_rebuild_command  # registered on import
 
     receivers.connect()
+    for name in PARTS:
+        import_module(name).init_app(app)

@@ -1,0 +1,9 @@
+"""Placeholder: filled in by its own commit."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    return None
