@@ -234,25 +234,32 @@ def completed_courses(user_id: int) -> list[int]:
 # --- rebuilding from the records ------------------------------------------------------------
 
 
+def _mapping(owner, level: str, place, *joins, where=None):
+    """A select of (owner id, level, place) rows, labelled for use as a subquery."""
+    stmt = select(owner.label("owner_id"), literal(level).label("level"), place.label("place"))
+    for target, on in joins:
+        stmt = stmt.join(target, on)
+    return stmt.where(where) if where is not None else stmt
+
+
 def _person_places():
-    """(user_id, level, place) for every level, as one union of selects."""
+    """(user id, level, place) for every level: whom each person counts for."""
     return [
-        select(User.id.label("user_id"), literal("country").label("level"), literal(COUNTRY).label("place")),
-        select(User.id, literal("province"), Commune.province_code).join(Commune, Commune.code == User.home_commune_code),
-        select(User.id, literal("commune"), User.home_commune_code).where(User.home_commune_code.is_not(None)),
-        select(User.id, literal("village"), cast(Household.village_id, String)).join(
-            Household, Household.id == User.household_id
-        ),
-        select(TeamMembership.user_id, literal("team"), cast(TeamMembership.team_id, String)),
+        _mapping(User.id, "country", literal(COUNTRY)),
+        _mapping(User.id, "province", Commune.province_code, (Commune, Commune.code == User.home_commune_code)),
+        _mapping(User.id, "commune", User.home_commune_code, where=User.home_commune_code.is_not(None)),
+        _mapping(User.id, "village", cast(Household.village_id, String), (Household, Household.id == User.household_id)),
+        _mapping(TeamMembership.user_id, "team", cast(TeamMembership.team_id, String)),
     ]
 
 
 def _household_places():
+    """(household id, level, place) for every level but teams."""
     return [
-        select(Household.id.label("household_id"), literal("country").label("level"), literal(COUNTRY).label("place")),
-        select(Household.id, literal("province"), Commune.province_code).join(Commune, Commune.code == Household.commune_code),
-        select(Household.id, literal("commune"), Household.commune_code),
-        select(Household.id, literal("village"), cast(Household.village_id, String)),
+        _mapping(Household.id, "country", literal(COUNTRY)),
+        _mapping(Household.id, "province", Commune.province_code, (Commune, Commune.code == Household.commune_code)),
+        _mapping(Household.id, "commune", Household.commune_code),
+        _mapping(Household.id, "village", cast(Household.village_id, String)),
     ]
 
 
@@ -267,14 +274,14 @@ def rebuild(batch: int = 5000) -> dict[str, int]:
         mapping = places.subquery()
         for level, place, course_id, enrolled, started in db.session.execute(
             select(mapping.c.level, mapping.c.place, Enrollment.course_id, func.count(), func.count(Enrollment.started_at))
-            .join(Enrollment, Enrollment.user_id == mapping.c.user_id)
+            .join(Enrollment, Enrollment.user_id == mapping.c.owner_id)
             .group_by(mapping.c.level, mapping.c.place, Enrollment.course_id)
         ):
             counters[(level, place, course_id)]["enrolled"] += enrolled
             counters[(level, place, course_id)]["started"] += started
         for level, place, course_id, certified in db.session.execute(
             select(mapping.c.level, mapping.c.place, Certificate.course_id, func.count())
-            .join(Certificate, Certificate.user_id == mapping.c.user_id)
+            .join(Certificate, Certificate.user_id == mapping.c.owner_id)
             .where(Certificate.revoked_at.is_(None))
             .group_by(mapping.c.level, mapping.c.place, Certificate.course_id)
         ):
@@ -283,7 +290,7 @@ def rebuild(batch: int = 5000) -> dict[str, int]:
         # both databases bucket alike.
         for level, place, course_id, enrolled_at in db.session.execute(
             select(mapping.c.level, mapping.c.place, Enrollment.course_id, Enrollment.enrolled_at)
-            .join(Enrollment, Enrollment.user_id == mapping.c.user_id)
+            .join(Enrollment, Enrollment.user_id == mapping.c.owner_id)
             .execution_options(yield_per=batch)
         ):
             weeks[(level, place, course_id, week_of(enrolled_at))]["enrolled"] += 1
@@ -291,7 +298,7 @@ def rebuild(batch: int = 5000) -> dict[str, int]:
         for level, place, course_id, completed_at, enrolled_at in db.session.execute(
             select(mapping.c.level, mapping.c.place, CourseCompletion.course_id, CourseCompletion.completed_at)
             .add_columns(Enrollment.enrolled_at)
-            .join(CourseCompletion, CourseCompletion.user_id == mapping.c.user_id)
+            .join(CourseCompletion, CourseCompletion.user_id == mapping.c.owner_id)
             .outerjoin(Enrollment, same_enrollment)
             .execution_options(yield_per=batch)
         ):
@@ -300,7 +307,7 @@ def rebuild(batch: int = 5000) -> dict[str, int]:
             days[(level, place, course_id, days_between(enrolled_at, completed_at))] += 1
         for level, place, course_id, issued_at in db.session.execute(
             select(mapping.c.level, mapping.c.place, Certificate.course_id, Certificate.issued_at)
-            .join(Certificate, Certificate.user_id == mapping.c.user_id)
+            .join(Certificate, Certificate.user_id == mapping.c.owner_id)
             .where(Certificate.revoked_at.is_(None))
             .execution_options(yield_per=batch)
         ):
@@ -324,7 +331,7 @@ def rebuild(batch: int = 5000) -> dict[str, int]:
             counters[(level, place, NO_COURSE)]["households"] += households
         for level, place, course_id, households in db.session.execute(
             select(mapping.c.level, mapping.c.place, reached.c.course_id, func.count())
-            .join(reached, reached.c.household_id == mapping.c.household_id)
+            .join(reached, reached.c.household_id == mapping.c.owner_id)
             .group_by(mapping.c.level, mapping.c.place, reached.c.course_id)
         ):
             counters[(level, place, course_id)]["households"] += households
