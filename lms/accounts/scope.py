@@ -248,3 +248,53 @@ def requires_scope(capability: str, message: str | None = None) -> Callable:
         return gated
 
     return decorate
+
+
+# --- Work at the door: members of a team in a village ------------------------------------------
+# Belonging to a team lets a person register citizens and households in the team's village. It
+# never lets them see or manage anyone: visible_people and manageable_people ignore it, so a
+# member who registered a citizen cannot reset that citizen's password or edit them later.
+
+
+def member_villages(user: User | None) -> frozenset[int]:
+    """The villages of the teams the user belongs to, as a member or as its leader (once per request)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return frozenset()
+    cache = g.setdefault("_lms_member_villages", {}) if has_request_context() else {}
+    if user.id not in cache:
+        cache[user.id] = frozenset(
+            db.session.scalars(
+                select(Team.village_id)
+                .join(TeamMembership, TeamMembership.team_id == Team.id)
+                .where(TeamMembership.user_id == user.id)
+                .distinct()
+            )
+        )
+    return cache[user.id]
+
+
+def is_team_member(user: Any) -> bool:
+    """A menu-entry test: the (possibly anonymous) user belongs to at least one team."""
+    return bool(member_villages(user))
+
+
+def field_villages(viewer: User, stmt: Select | None = None) -> Select:
+    """Limit a select of Village rows to those where the viewer keeps households: the villages of
+    their teams, and for an official every village of the communes in scope."""
+    stmt = stmt if stmt is not None else select(Village)
+    scope = scope_of(viewer)
+    if scope.is_global:
+        return stmt
+    condition = _commune_condition(scope, Village.commune_code)
+    villages = member_villages(viewer)
+    if villages:
+        condition = or_(condition, Village.id.in_(villages))
+    return stmt.where(condition)
+
+
+def get_field_village(viewer: User, village_id: int) -> Village:
+    """A village whose households the viewer may list and add to; 404 for any other."""
+    village = db.session.scalar(field_villages(viewer).where(Village.id == village_id))
+    if village is None:
+        raise NotFound(_("Không tìm thấy thôn/tổ dân phố này trong phạm vi của bạn."))
+    return village
