@@ -14,7 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from lms.accounts import sessions, throttle
 from lms.accounts.models import ASSIGNABLE_ROLES, NAME_MAX, ResetCode, Role, RoleAssignment, User
-from lms.accounts.phone import normalize_phone
+from lms.accounts.phone import normalize_login, normalize_phone
 from lms.accounts.scope import get_manageable_person
 from lms.core import audit, signals
 from lms.core.db import flush_or_refuse
@@ -91,7 +91,8 @@ def find_commune(code: str | None) -> Commune | None:
 
 
 def find_user_by_phone(raw_phone: str) -> User | None:
-    phone = normalize_phone(raw_phone)
+    """The account of a mobile number, or of a login ID from a card (lms/accounts/assisted.py)."""
+    phone = normalize_login(raw_phone)
     return db.session.scalar(select(User).where(User.phone == phone, User.deleted_at.is_(None)))
 
 
@@ -226,7 +227,7 @@ def authenticate(raw_phone: str, password: str) -> User:
 def log_in(raw_phone: str, password: str) -> User:
     """authenticate() behind the failed-login back-off (throttle.py): raises LoginThrottled
     (429) while the phone must wait, counts a wrong password, clears the count on success."""
-    phone = normalize_phone(raw_phone)
+    phone = normalize_login(raw_phone)
     throttle.check(phone)
     try:
         user = authenticate(phone, password)
@@ -307,7 +308,7 @@ def reset_password_with_code(raw_phone: str, code: str, new_password: str) -> Us
     global _DUMMY_CODE_HASH
     message = _("Mã đặt lại không đúng hoặc đã hết hạn. Bạn hãy nhờ cán bộ xã cấp mã mới.")
     typed = (code or "").strip().replace(" ", "")
-    validate_password(new_password, normalize_phone(raw_phone))  # before a try is used
+    validate_password(new_password, normalize_login(raw_phone))  # before a try is used
     user = find_user_by_phone(raw_phone)
     now = utcnow()
     reset = None
@@ -358,6 +359,45 @@ def reset_history(person: User, limit: int = 10) -> list[dict[str, Any]]:
     return [{"at": event.created_at, "action": event.action, "actor": actor_name} for event, actor_name in rows]
 
 
+def _role_place(role: Role, province_code: str | None, commune_code: str | None) -> tuple[str | None, str | None]:
+    """The (province, commune) a role of this kind is held in, checked: a province official's
+    province, a commune official's commune, nothing for an admin."""
+    if role == Role.PROVINCE_OFFICIAL:
+        if not province_code or db.session.get(Province, province_code) is None:
+            raise ValidationFailed(_("Không có tỉnh/thành phố với mã này."), field="province")
+        return province_code, None
+    if role == Role.COMMUNE_OFFICIAL:
+        if not commune_code:
+            raise ValidationFailed(_("Không có xã/phường/đặc khu với mã này."), field="commune")
+        find_commune(commune_code)
+        return None, commune_code
+    if role == Role.ADMIN:
+        return None, None
+    raise ValidationFailed(_("Vai trò này được gán qua tổ, không gán trực tiếp."), field="role")
+
+
+def _lock_person(user: User) -> None:
+    """Take the person's row lock (PostgreSQL; SQLite's write transactions are serial anyway), so
+    two officials changing one person's roles at once take turns: the unique index cannot stop
+    a duplicate by itself, because the unused place column is NULL and NULLs never collide."""
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update())
+
+
+def _held(user: User, role: Role, province_code: str | None, commune_code: str | None) -> list[RoleAssignment]:
+    return list(
+        db.session.scalars(
+            select(RoleAssignment).where(
+                RoleAssignment.user_id == user.id,
+                RoleAssignment.role == role.value,
+                RoleAssignment.province_code.is_(None)
+                if province_code is None
+                else RoleAssignment.province_code == province_code,
+                RoleAssignment.commune_code.is_(None) if commune_code is None else RoleAssignment.commune_code == commune_code,
+            )
+        )
+    )
+
+
 def assign_role(
     user: User,
     role: Role,
@@ -366,24 +406,13 @@ def assign_role(
     commune_code: str | None = None,
     actor: User | None = None,
 ) -> RoleAssignment:
-    if role not in (Role.ADMIN, Role.PROVINCE_OFFICIAL, Role.COMMUNE_OFFICIAL):
-        raise ValidationFailed(_("Vai trò này được gán qua tổ, không gán trực tiếp."), field="role")
-    if role == Role.PROVINCE_OFFICIAL:
-        if not province_code or db.session.get(Province, province_code) is None:
-            raise ValidationFailed(_("Không có tỉnh/thành phố với mã này."), field="province")
-        commune_code = None
-    elif role == Role.COMMUNE_OFFICIAL:
-        find_commune(commune_code)
-        province_code = None
-    else:
-        province_code = commune_code = None
-    for existing in user.roles:
-        if (existing.role, existing.province_code, existing.commune_code) == (
-            role.value,
-            province_code,
-            commune_code,
-        ):
-            return existing
+    """Give a person an official role (idempotent: a role already held is returned as it is).
+    Who may appoint whom is decided by the caller (lms/accounts/roles.py for the web)."""
+    province_code, commune_code = _role_place(role, province_code, commune_code)
+    _lock_person(user)
+    existing = _held(user, role, province_code, commune_code)
+    if existing:
+        return existing[0]
     assignment = RoleAssignment(
         role=role.value,
         province_code=province_code,
@@ -396,6 +425,46 @@ def assign_role(
         actor.id if actor else None, "role.assign", "user", user.id, role=role.value, province=province_code, commune=commune_code
     )
     return assignment
+
+
+def remove_role(
+    user: User,
+    role: Role,
+    *,
+    province_code: str | None = None,
+    commune_code: str | None = None,
+    actor: User | None = None,
+) -> bool:
+    """Take an official role away; False when the person no longer holds it (a second click).
+    From the web (actor given) nobody removes their own role, and the last admin is never
+    removed, from the web or the server. Takes effect on the person's next request: the scope
+    is computed from these rows on every request, so no session needs ending."""
+    province_code, commune_code = _role_place(role, province_code, commune_code)
+    if actor is not None and actor.id == user.id:
+        raise ValidationFailed(_("Bạn không thể tự bỏ vai trò của chính mình. Hãy nhờ cấp trên của bạn."), field="role")
+    _lock_person(user)
+    if role == Role.ADMIN:
+        # Every admin row, locked in one order: two removals of two different admins take turns,
+        # and the second sees that only one admin is left.
+        admins = db.session.scalars(
+            select(RoleAssignment.user_id)
+            .where(RoleAssignment.role == Role.ADMIN.value)
+            .order_by(RoleAssignment.id)
+            .with_for_update()
+        ).all()
+        if user.id in admins and not set(admins) - {user.id}:
+            raise Conflict(_("Đây là quản trị viên cuối cùng: hãy giao quyền quản trị cho người khác trước."))
+    held = _held(user, role, province_code, commune_code)
+    if not held:
+        return False
+    for assignment in held:
+        db.session.delete(assignment)
+    db.session.flush()
+    db.session.expire(user, ["roles"])
+    audit.record(
+        actor.id if actor else None, "role.remove", "user", user.id, role=role.value, province=province_code, commune=commune_code
+    )
+    return True
 
 
 def export_user_data(user: User) -> dict[str, Any]:

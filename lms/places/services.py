@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from flask_babel import gettext as _
-from sqlalchemy import CursorResult, Table, delete, func, literal, select
+from sqlalchemy import CursorResult, Table, delete, func, literal, select, update
 
 from lms.accounts.models import User
 from lms.accounts.phone import display_phone, normalize_phone
@@ -180,13 +180,23 @@ def add_member(actor: User, team_id: int, raw_phone: str, is_leader: bool = Fals
 
 
 def set_leader(actor: User, team_id: int, user_id: int, is_leader: bool) -> None:
+    """Make a member the team's leader or not. One conditional UPDATE: a member removed by a
+    parallel request is a message, not a stale row, and a second click changes (and audits) nothing."""
     team = get_team(actor, team_id, manage=True)
-    membership = db.session.scalar(
-        select(TeamMembership).where(TeamMembership.team_id == team.id, TeamMembership.user_id == user_id)
-    )
-    if membership is None:
-        raise ValidationFailed(_("Người này không thuộc tổ."))
-    membership.is_leader = is_leader
+    changed = db.session.execute(
+        update(TeamMembership)
+        .where(TeamMembership.team_id == team.id, TeamMembership.user_id == user_id, TeamMembership.is_leader != is_leader)
+        .values(is_leader=is_leader)
+        .returning(TeamMembership.id)
+        .execution_options(synchronize_session="fetch")
+    ).first()
+    if changed is None:
+        member = db.session.scalar(
+            select(TeamMembership.id).where(TeamMembership.team_id == team.id, TeamMembership.user_id == user_id)
+        )
+        if member is None:
+            raise ValidationFailed(_("Người này không thuộc tổ."))
+        return
     audit.record(actor.id, "team.set_leader", "team", team.id, user=user_id, leader=is_leader)
 
 
