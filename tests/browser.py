@@ -35,13 +35,18 @@ def live_server(app):
 
 
 @contextmanager
-def chromium(java_script_enabled: bool = True):
+def chromium(java_script_enabled: bool = True, **context_options):
+    """A 360 x 740 phone-sized page; context_options go to new_context (e.g. bypass_csp=True,
+    which the accessibility test needs to inject axe into pages under the app's CSP)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(
-            viewport={"width": 360, "height": 740}, locale="vi-VN", java_script_enabled=java_script_enabled
+            viewport={"width": 360, "height": 740},
+            locale="vi-VN",
+            java_script_enabled=java_script_enabled,
+            **context_options,
         )
         try:
             yield context.new_page()

@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import functools
+import re
 import threading
 from collections import OrderedDict
+from html import unescape
 
 from flask import get_template_attribute, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
@@ -43,6 +45,9 @@ class _PageCache:
                 self.items.popitem(last=False)
 
 
+_FIRST_PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.S)
+_TAG = re.compile(r"<[^>]*>")
+
 # Never holds anything that depends on the viewer: a leader's menu must not reach an official.
 _lesson_parts = _PageCache()
 _anonymous_pages = _PageCache()
@@ -67,8 +72,12 @@ def course(slug: str):
 def module(slug: str, module_slug: str):
     course, course_module, lessons = catalog.module_context(slug, module_slug)
     overview = services.module_overview(signed_in_reader(), course, course_module.module, lessons)
+    # "Save this module for offline" keeps these pages in the service worker's cache.
+    offline_urls = [url_for("learning.course", slug=course.slug), request.path] + [
+        url_for("learning.lesson", slug=course.slug, module_slug=module_slug, lesson_slug=lesson.slug) for lesson in lessons
+    ]
     return render_template("learning/module.html", course=course, course_module=course_module,
-                           module=course_module.module, overview=overview)  # fmt: skip
+                           module=course_module.module, overview=overview, offline_urls=offline_urls)  # fmt: skip
 
 
 def lesson(slug: str, module_slug: str, lesson_slug: str):
@@ -111,6 +120,7 @@ def _render_lesson_parts(slug: str, module_slug: str, lesson_slug: str) -> dict:
         "number": index + 1,
         "total": len(lessons),
         "minutes": current.minutes,
+        "description": lesson_description(current.body_html),
         "head": macro("head")(course, course_module.module, current),
         "body": macro("body")(current),
         "pager": macro("pager")(
@@ -120,6 +130,15 @@ def _render_lesson_parts(slug: str, module_slug: str, lesson_slug: str) -> dict:
             lessons[index + 1] if index + 1 < len(lessons) else None,
         ),
     }
+
+
+def lesson_description(body_html: str, limit: int = 200) -> str:
+    """The lesson's first paragraph as plain text, for the description and link previews."""
+    match = _FIRST_PARAGRAPH.search(body_html)
+    text = " ".join(unescape(_TAG.sub(" ", match.group(1) if match else body_html)).split())
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
 def lesson_anywhere(module_slug: str, lesson_slug: str):

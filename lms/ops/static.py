@@ -1,6 +1,7 @@
 """Fingerprinted static URLs: every `url_for('….static', filename=…)` gets `?v=<content hash>`,
-so nginx (deploy/nginx-hocso.conf) may let browsers keep static files for a year: a changed
-file gets a new URL at once, and a phone on 3G never fetches an unchanged one again."""
+so browsers may keep static files for a year (lms/ops/caching.py says so when the app serves
+them, deploy/nginx-hocso.conf when nginx does): a changed file gets a new URL at once, and a
+phone on 3G never fetches an unchanged one again."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import hashlib
 import os
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app
 from werkzeug.security import safe_join
 
 _hashes: dict[tuple[str, float], str] = {}
@@ -23,6 +24,14 @@ def _fingerprint(path: str) -> str | None:
         with open(path, "rb") as file:
             _hashes[key] = hashlib.sha256(file.read()).hexdigest()[:12]
     return _hashes[key]
+
+
+def current_fingerprint(endpoint: str, filename: str) -> str | None:
+    """The fingerprint a static file has now, or None (no such file)."""
+    blueprint = endpoint.rpartition(".")[0]
+    folder = current_app.blueprints[blueprint].static_folder if blueprint else current_app.static_folder
+    path = safe_join(folder, filename) if folder else None
+    return _fingerprint(path) if path else None
 
 
 def register_static_fingerprints(app: Flask) -> None:

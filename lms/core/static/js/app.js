@@ -166,7 +166,69 @@
     flush();
   }
 
+  /* Offline reading (the service worker is /sw.js, lms/core/templates/core/sw.js). PAGES is
+     the worker's cache of pages; the two files must name the same one. */
+  var PAGES = "lms-pages-v1";
+
+  function initServiceWorker() {
+    if (!("serviceWorker" in navigator)) return;
+    navigator.serviceWorker.register("/sw.js").then(function () {
+      if (navigator.serviceWorker.controller) return;
+      // The first visit was not served by the worker: ask it to keep this page too.
+      navigator.serviceWorker.ready.then(function (registration) {
+        if (registration.active) registration.active.postMessage({ type: "keep-page", url: location.href });
+      });
+    }).catch(function () { /* no worker: pages simply need the network */ });
+  }
+
+  function showOfflineBadge(on) {
+    document.body.classList.toggle("is-offline", on);
+  }
+
+  /* "Save this module for offline": fetch the module's pages (and their pictures) into the
+     worker's page cache, with the progress in words. */
+  function initSaveOffline(button) {
+    if (!("serviceWorker" in navigator) || !window.caches) return;
+    var status = document.getElementById(button.getAttribute("aria-controls"));
+    var urls;
+    try { urls = JSON.parse(button.getAttribute("data-urls") || "[]"); } catch (e) { return; }
+    button.hidden = false;
+    function say(key, fallback, values) { if (status) status.textContent = text(button, key, fallback, values); }
+    button.addEventListener("click", function () {
+      var done = 0;
+      button.disabled = true;
+      say("saving", "Đang lưu {done}/{total} trang…", { done: 0, total: urls.length });
+      caches.open(PAGES).then(function (cache) {
+        return urls.reduce(function (chain, url) {
+          return chain.then(function () {
+            return fetch(url, { credentials: "same-origin" }).then(function (response) {
+              if (!response.ok) throw new Error(String(response.status));
+              var copy = response.clone();
+              return response.text().then(function (html) {
+                var pictures = (html.match(/src="\/content\/[^"]+"/g) || []).map(function (m) { return m.slice(5, -1); });
+                return cache.put(url, copy).then(function () { return cache.addAll(pictures); });
+              });
+            }).then(function () {
+              done += 1;
+              say("saving", "Đang lưu {done}/{total} trang…", { done: done, total: urls.length });
+            });
+          });
+        }, Promise.resolve());
+      }).then(function () {
+        say("saved", "Đã lưu {total} trang. Bạn đọc được cả khi không có mạng.", { total: urls.length });
+      }).catch(function () {
+        say("failed", "Chưa lưu được ({done}/{total} trang). Bạn hãy thử lại khi có mạng.", { done: done, total: urls.length });
+      }).then(function () { button.disabled = false; });
+    });
+  }
+
+  initServiceWorker();
+  window.addEventListener("offline", function () { showOfflineBadge(true); });
+  window.addEventListener("online", function () { showOfflineBadge(false); });
+
   document.addEventListener("DOMContentLoaded", function () {
+    if (navigator.onLine === false) showOfflineBadge(true);
+    Array.prototype.forEach.call(document.querySelectorAll("[data-save-offline]"), initSaveOffline);
     Array.prototype.forEach.call(document.querySelectorAll("form[data-autosave]"), initQuizAutosave);
     Array.prototype.forEach.call(document.querySelectorAll("[data-commune-picker]"), initCommunePicker);
     Array.prototype.forEach.call(document.querySelectorAll("form[method=post]"), preventDoubleSubmit);
