@@ -14,14 +14,22 @@ import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from flask import has_request_context, request
-from sqlalchemy import event
+from flask_babel import gettext as _
+from sqlalchemy import Select, event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import coercions, roles
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
+from lms.core.errors import ValidationFailed
 from lms.core.extensions import db
+from lms.core.text import vi_sort_key
 
 T = TypeVar("T")
 
@@ -136,3 +144,111 @@ def flush_or_refuse(error: Exception, row: object | None = None) -> None:
                 db.session.add(row)
     except IntegrityError as exc:
         raise error from exc
+
+
+# --- Vietnamese order -------------------------------------------------------------------
+
+
+def _vi_collation(left: str, right: str) -> int:
+    a, b = vi_sort_key(left), vi_sort_key(right)
+    return (a > b) - (a < b)
+
+
+@event.listens_for(Engine, "connect")
+def _register_vi_collation(dbapi_connection, connection_record) -> None:
+    # Every SQLite connection gets the "vi" collation, so vi_order works in any query.
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        dbapi_connection.create_collation("vi", _vi_collation)
+
+
+class _ViOrder(ColumnElement):
+    """An expression in Vietnamese order (see vi_order)."""
+
+    inherit_cache = True
+    _traverse_internals = [("element", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, element) -> None:
+        self.element = coercions.expect(roles.ExpressionElementRole, element)
+        self.type = self.element.type
+
+
+@compiles(_ViOrder)
+def _vi_order_default(element: _ViOrder, compiler, **kw) -> str:
+    return compiler.process(element.element, **kw)
+
+
+@compiles(_ViOrder, "postgresql")
+def _vi_order_postgresql(element: _ViOrder, compiler, **kw) -> str:
+    return f'{compiler.process(element.element, **kw)} COLLATE "vi-x-icu"'
+
+
+@compiles(_ViOrder, "sqlite")
+def _vi_order_sqlite(element: _ViOrder, compiler, **kw) -> str:
+    return f"{compiler.process(element.element, **kw)} COLLATE vi"
+
+
+def vi_order(column) -> ColumnElement:
+    """An ORDER BY expression that sorts a text column in Vietnamese order ("Cà Mau" before
+    "Cao Bằng", "Dak Lak" before "Đà Nẵng", tones only breaking ties): COLLATE "vi-x-icu" on
+    PostgreSQL, the "vi" collation registered on every SQLite connection (vi_sort_key)."""
+    return _ViOrder(column)
+
+
+# --- pages of a listing -----------------------------------------------------------------
+
+MAX_PAGE = 1_000_000
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a listing: its rows, its number (from 1), the page size and the total count."""
+
+    items: list[T]
+    number: int
+    size: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+    @property
+    def first_index(self) -> int:
+        """The position (from 1) of the first row on this page, 0 when there are none."""
+        return (self.number - 1) * self.size + 1 if self.items else 0
+
+    @property
+    def last_index(self) -> int:
+        return (self.number - 1) * self.size + len(self.items)
+
+
+def page_number(raw: str | None) -> int:
+    """The page asked for in a query string: ASCII digits from 1 to MAX_PAGE, 1 when absent.
+    Anything else is a ValidationFailed (a 400 with a message), never a server error."""
+    if raw is None or raw == "":
+        return 1
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 7 or not 1 <= int(raw) <= MAX_PAGE:
+        raise ValidationFailed(_("Số trang không hợp lệ: hãy dùng một số từ 1 trở lên."), field="page")
+    return int(raw)
+
+
+def paginate(stmt: Select, number: int, size: int, *, scalars: bool = True, total: int | None = None) -> Page:
+    """Count the rows of stmt (unless the caller counted them, e.g. with a lighter query) and
+    fetch page `number` of it; a page past the end shows the last page. stmt must carry an
+    ORDER BY that ends on a unique column, so pages never overlap or skip a row. With
+    scalars=False the items are rows rather than the first column's values."""
+    if total is None:
+        total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    pages = max(1, -(-total // size))
+    number = min(number, pages)
+    window: Any = stmt.limit(size).offset((number - 1) * size)
+    items: list[Any] = list(db.session.scalars(window)) if scalars else list(db.session.execute(window))
+    return Page(items=items, number=number, size=size, total=total)
