@@ -26,14 +26,15 @@ def cert_key(app, tmp_path_factory):
     return path
 
 
-def complete_course(app, user_id: int, slug: str = "nguoi-dan"):
-    """Mark every required module done and complete the course, as the quiz path would.
-    Returns the certificate's display code (or None)."""
+def complete_course(app, user_id: int, slug: str = "nguoi-dan", **request):
+    """Mark every required module done and complete the course, as the quiz path would (in a
+    POST request of `app`, with `request` passed to it, e.g. headers). Returns the certificate's
+    display code (or None)."""
     from lms.accounts.models import User
     from lms.certificates.models import Certificate
     from lms.learning.services import enroll, maybe_complete_course
 
-    with app.test_request_context("/", method="POST"):
+    with app.test_request_context("/", method="POST", **request):
         user = db.session.get(User, user_id)
         course = db.session.scalar(select(Course).where(Course.slug == slug))
         enroll(user, course)

@@ -426,7 +426,7 @@ def test_cert_verify_checks_an_open_badges_file(app, factory, tmp_path):
     good.write_text(json.dumps(credential, ensure_ascii=False), encoding="utf-8")
     runner = app.test_cli_runner()
     result = runner.invoke(args=["lms", "cert-verify", "--credential", str(good)])
-    assert result.exit_code == 0 and "eddsa-jcs-2022" in result.output
+    assert result.exit_code == 0 and "eddsa-rdfc-2022" in result.output
     credential["validFrom"] = "2020-01-01T00:00:00Z"
     bad = tmp_path / "tampered.json"
     bad.write_text(json.dumps(credential), encoding="utf-8")

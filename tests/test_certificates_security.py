@@ -263,18 +263,22 @@ def test_production_answers_a_forged_host_with_400_and_signs_on_the_public_url(a
 
 
 def test_without_a_public_url_development_signs_on_localhost_whatever_the_host(app, make_app, factory, tmp_path):
-    code = complete_course(app, factory.user())
+    # The credential is signed when the course is completed: in a request with a forged host.
+    forged = {"headers": {"Host": "evil.example"}}
     development = _certificate_app(make_app, app, tmp_path, PUBLIC_BASE_URL=None)
+    code = complete_course(development, factory.user(), **forged)
     client = development.test_client()
-    credential = client.get(f"/certificates/{code}.json", headers={"Host": "evil.example"}).get_json()
+    credential = client.get(f"/certificates/{code}.json", **forged).get_json()
     assert credential["id"] == f"http://localhost:5000/certificates/{code}.json"
     assert "evil" not in json.dumps(credential)
-    assert _qr_of(development, code, headers={"Host": "evil.example"}).startswith(f"http://localhost:5000/verify/{code}#")
+    assert _qr_of(development, code, **forged).startswith(f"http://localhost:5000/verify/{code}#")
     # With a public URL it is that URL, for a request and for a worker alike.
     configured = _certificate_app(make_app, app, tmp_path / "configured", PUBLIC_BASE_URL=PUBLIC)
-    credential = configured.test_client().get(f"/certificates/{code}.json", headers={"Host": "evil.example"}).get_json()
+    code = complete_course(configured, factory.user(), **forged)
+    credential = configured.test_client().get(f"/certificates/{code}.json", **forged).get_json()
     assert credential["id"] == f"{PUBLIC}/certificates/{code}.json"
-    assert _qr_of(configured, code, headers={"Host": "evil.example"}).startswith(f"{PUBLIC}/verify/{code}#")
+    assert credential["credentialStatus"]["statusListCredential"].startswith(f"{PUBLIC}/certificates/status/")
+    assert _qr_of(configured, code, **forged).startswith(f"{PUBLIC}/verify/{code}#")
 
 
 # --- no existence oracle for officials ---------------------------------------------------------

@@ -1,23 +1,22 @@
-"""Open Badges 3.0: an OpenBadgeCredential (W3C VC 2.0) per certificate, signed with a Data
-Integrity proof (cryptosuite eddsa-jcs-2022) by the deployment's did:key. See docs/certificates.md
-for how to verify one."""
+"""Open Badges 3.0: the OpenBadgeCredential (W3C VC Data Model 2.0) of a certificate revision,
+with its Bitstring Status List entry and a Data Integrity proof (eddsa-rdfc-2022) by the
+deployment's did:key. credentials.py signs it once and stores it; docs/certificates.md says how
+to verify one."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 
-from lms.certificates import keyring, settings
+from lms.certificates import keyring, settings, status
+from lms.certificates.linked_data import OB_V3, VC_V2
 from lms.certificates.models import Certificate
 from lms.certificates.render import local_date
 from lms.certificates.signing import add_proof
 from lms.core.models import utcnow
 
-CONTEXT = ["https://www.w3.org/ns/credentials/v2", "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"]
-
-
-def _iso(moment) -> str:
-    return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+CONTEXT = [VC_V2, OB_V3]
+MEDIA_TYPE = "application/vc+ld+json"
 
 
 def _identity(certificate: Certificate) -> dict:
@@ -30,14 +29,23 @@ def _identity(certificate: Certificate) -> dict:
     return {"type": "IdentityObject", "identityType": "name", "hashed": True, "identityHash": f"sha256${digest}", "salt": salt}
 
 
-def credential(certificate: Certificate) -> dict:
+def credential_id(certificate: Certificate) -> str:
+    return f"{settings.public_base_url()}/certificates/{certificate.display_code}.json"
+
+
+def unsigned_credential(certificate: Certificate, status_list: int, status_index: int) -> dict:
+    """What the credential says. A correction keeps `id` and `awardedDate` and moves
+    `validFrom` to the correction (Open Badges: the latest validFrom for an issuer and id is
+    the current version)."""
     base = settings.public_base_url()
     key = keyring.current_public_key()
     course = certificate.course
     issued = local_date(certificate.issued_at).isoformat()
-    document = {
+    valid_from = certificate.regenerated_at if certificate.revision > 1 and certificate.regenerated_at else certificate.issued_at
+    list_url = status.list_url(status_list)
+    return {
         "@context": CONTEXT,
-        "id": f"{base}/certificates/{certificate.display_code}.json",
+        "id": credential_id(certificate),
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "name": certificate.certificate_title,
         "issuer": {
@@ -46,7 +54,8 @@ def credential(certificate: Certificate) -> dict:
             "name": certificate.issuer_name,
             "url": f"{base}/",
         },
-        "validFrom": _iso(certificate.issued_at),
+        "validFrom": status.iso(valid_from),
+        "awardedDate": status.iso(certificate.issued_at),
         "credentialSubject": {
             "type": ["AchievementSubject"],
             "identifier": [_identity(certificate)],
@@ -62,6 +71,13 @@ def credential(certificate: Certificate) -> dict:
                 "inLanguage": "vi",
             },
         },
+        "credentialStatus": {
+            "id": f"{list_url}#{status_index}",
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": "revocation",
+            "statusListIndex": str(status_index),
+            "statusListCredential": list_url,
+        },
         "evidence": [
             {
                 "id": f"{base}/verify/{certificate.display_code}",
@@ -70,4 +86,8 @@ def credential(certificate: Certificate) -> dict:
             }
         ],
     }
-    return add_proof(document, keyring.private_key(), created=_iso(utcnow()))
+
+
+def sign_credential(certificate: Certificate, status_list: int, status_index: int) -> dict:
+    unsigned = unsigned_credential(certificate, status_list, status_index)
+    return add_proof(unsigned, keyring.private_key(), created=status.iso(utcnow()))

@@ -79,7 +79,7 @@ def cert_verify_command(qr_text, credential_path, public_key, offline) -> None: 
         except (ValueError, BadSignature, AttributeError) as error:
             click.secho(f"KHÔNG HỢP LỆ: {error}", fg="red", err=True)
             sys.exit(EXIT_INVALID)
-        click.secho("HỢP LỆ: chữ ký Open Badges (eddsa-jcs-2022) khớp.", fg="green")
+        click.secho("HỢP LỆ: chữ ký Open Badges (eddsa-rdfc-2022) khớp.", fg="green")
         click.echo(f"  Tên chứng nhận: {document.get('name')}")
         click.echo(f"  Đơn vị cấp:     {document.get('issuer', {}).get('name')} ({key.did})")
         click.echo(f"  Hiệu lực từ:    {document.get('validFrom')}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from lms.certificates import storage
+from lms.certificates import credentials, storage
 from lms.certificates.models import Certificate
 from lms.core import signals
 from lms.core.extensions import db
@@ -34,6 +34,8 @@ def erase_for_user(user_id: int) -> int:
             certificate.revoke_reason = ERASED_REASON
             revoked.append(certificate)
     db.session.flush()
+    for certificate in certificates:
+        credentials.erase(certificate)  # bits set, stored documents (they carry the name) deleted
     for certificate in revoked:
         signals.certificate_revoked.send("certificates", certificate=certificate, actor=None, reason=ERASED_REASON)
     return len(certificates)

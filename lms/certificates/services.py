@@ -17,7 +17,7 @@ from lms.accounts.models import User
 from lms.accounts.scope import can_manage, get_commune, get_person, get_team, get_village, scope_of, visible_people
 from lms.accounts.services import validate_full_name
 from lms.catalog.models import Course
-from lms.certificates import jobs, settings, storage
+from lms.certificates import credentials, jobs, settings, storage
 from lms.certificates.codes import MalformedCode, new_code, normalize_code
 from lms.certificates.models import Certificate
 from lms.core import audit, signals
@@ -62,6 +62,7 @@ def issue_certificate(user: User, course: Course, issued_at=None) -> Certificate
             continue  # a code collision (one in 10^16): draw another code
         if not inserted:
             return certificate  # a concurrent transaction issued it first
+        credentials.issue_if_possible(certificate)  # signed once, now; stored and served as is
         jobs.render_after_commit(db.session(), certificate.id, certificate.code, certificate.revision)
         signals.certificate_issued.send("certificates", certificate=certificate, user=user, course=course)
         return certificate
@@ -196,13 +197,19 @@ def require_change(viewer: User, certificate: Certificate) -> None:
         )
 
 
-def revoke(viewer: User, certificate: Certificate, reason: str) -> bool:
-    """Revoke with a reason (audited). False when it was already revoked (a double click)."""
-    reason = clean_line(reason or "")
+def _reason(raw: str | None, too_short: str) -> str:
+    reason = clean_line(raw or "")
     if has_control_chars(reason) or len(reason) < 5:
-        raise ValidationFailed(_("Bạn hãy ghi rõ lý do thu hồi (ít nhất 5 ký tự)."), field="reason")
+        raise ValidationFailed(too_short, field="reason")
     if len(reason) > REASON_MAX:
         raise ValidationFailed(_("Lý do dài tối đa %(n)s ký tự.", n=REASON_MAX), field="reason")
+    return reason
+
+
+def revoke(viewer: User, certificate: Certificate, reason: str) -> bool:
+    """Revoke with a reason (audited); the credential's bit is set in its status list. False
+    when it was already revoked (a double click)."""
+    reason = _reason(reason, _("Bạn hãy ghi rõ lý do thu hồi (ít nhất 5 ký tự)."))
     now = utcnow()
     changed = cast(
         CursorResult[Any],
@@ -216,8 +223,49 @@ def revoke(viewer: User, certificate: Certificate, reason: str) -> bool:
     db.session.refresh(certificate)
     if changed != 1:
         return False
+    credentials.revoke(certificate)
     audit.record(viewer.id, "certificate.revoke", "certificate", certificate.code, reason=reason, user_id=certificate.user_id)
     signals.certificate_revoked.send("certificates", certificate=certificate, actor=viewer, reason=reason)
+    return True
+
+
+def may_reinstate(certificate: Certificate) -> bool:
+    """A revocation can be undone unless the holder erased their account (the name is gone)."""
+    holder = db.session.get(User, certificate.user_id)
+    return certificate.is_revoked and holder is not None and holder.deleted_at is None
+
+
+def reinstate(viewer: User, certificate: Certificate, reason: str) -> bool:
+    """Undo a mistaken revocation, with a reason (audited): the certificate is valid again and
+    its credential's bit is cleared. False when it was not revoked any more (a double click)."""
+    reason = _reason(reason, _("Bạn hãy ghi rõ lý do khôi phục (ít nhất 5 ký tự)."))
+    if certificate.is_revoked and not may_reinstate(certificate):
+        raise Conflict(_("Người nhận đã xóa tài khoản nên giấy chứng nhận này không khôi phục được."))
+    revoked_at, revoked_reason = certificate.revoked_at, certificate.revoke_reason
+    changed = cast(
+        CursorResult[Any],
+        db.session.execute(
+            update(Certificate)
+            .where(Certificate.id == certificate.id, Certificate.revoked_at.is_not(None))
+            .values(revoked_at=None, revoked_by_id=None, revoke_reason=None)
+            .execution_options(synchronize_session=False)
+        ),
+    ).rowcount
+    db.session.refresh(certificate)
+    if changed != 1:
+        return False
+    credentials.reinstate(certificate)
+    audit.record(
+        viewer.id,
+        "certificate.reinstate",
+        "certificate",
+        certificate.code,
+        reason=reason,
+        revoked_at=revoked_at.isoformat() if revoked_at else None,
+        revoked_reason=revoked_reason,
+        user_id=certificate.user_id,
+    )
+    signals.certificate_reinstated.send("certificates", certificate=certificate, actor=viewer)
     return True
 
 
@@ -257,6 +305,7 @@ def correct_and_regenerate(viewer: User, certificate: Certificate, new_name: str
         revision=certificate.revision,
         user_id=certificate.user_id,
     )
+    credentials.supersede_and_issue(certificate)  # the old credential shows revoked (superseded)
     jobs.render_after_commit(db.session(), certificate.id, certificate.code, certificate.revision)
     return True
 

@@ -4,8 +4,9 @@
    /verify/offline: UTF-8 JSON with one-letter keys, base64url, then "." and the base64url
    Ed25519 signature of DOMAIN + payload bytes. The QR text is the verification URL with this
    in its fragment (never sent to a server): https://host/verify/7KQ2-M9XD-3FTA#<payload>.<sig>
-2. The Open Badges 3.0 credential, with a W3C Data Integrity proof, cryptosuite
-   eddsa-jcs-2022 (JSON Canonicalization Scheme, RFC 8785), signed by the issuer's did:key.
+2. Open Badges 3.0 credentials and status lists, with a W3C Data Integrity proof, cryptosuite
+   eddsa-rdfc-2022 (RDF Dataset Canonicalization RDFC-1.0, linked_data.py), signed by the
+   issuer's did:key.
 
 The private key is a PKCS#8 PEM file outside the repository (settings.signing_key_path()),
 created once by `flask lms init`. The key id ("kid") is the first 8 characters of the
@@ -21,11 +22,12 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from lms.certificates.linked_data import canonize
 
 DOMAIN = b"hoc-so-cong-dong/certificate/v1\x00"
 PAYLOAD_VERSION = 1
@@ -75,28 +77,6 @@ def base58btc_decode(text: str) -> bytes:
     body = number.to_bytes((number.bit_length() + 7) // 8, "big") if number else b""
     leading = len(text) - len(text.lstrip("1"))
     return b"\0" * leading + body
-
-
-def jcs(value: Any) -> bytes:
-    """RFC 8785 canonical JSON for the values this module signs (strings, integers, booleans,
-    null, lists and objects with ASCII keys). Python's json with sorted keys, no spaces and
-    ensure_ascii=False escapes exactly as ECMAScript's JSON.stringify does for these; floats,
-    whose number formatting differs, are refused."""
-
-    def check(item: Any) -> None:
-        if isinstance(item, float):
-            raise TypeError("floats are not used in signed documents")
-        if isinstance(item, dict):
-            for key, inner in item.items():
-                if not isinstance(key, str) or not key.isascii():
-                    raise TypeError("object keys must be ASCII strings")
-                check(inner)
-        elif isinstance(item, list):
-            for inner in item:
-                check(inner)
-
-    check(value)
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
 # --- keys --------------------------------------------------------------------------------------
@@ -256,51 +236,65 @@ def verify_payload(text: str, keys: dict[str, PublicKey]) -> dict:
     return fields
 
 
-# --- Data Integrity proof (eddsa-jcs-2022) -----------------------------------------------------
+# --- Data Integrity proof (eddsa-rdfc-2022) ----------------------------------------------------
+
+SUITE = "eddsa-rdfc-2022"
 
 
-def _proof_hash(document: dict, proof_config: dict) -> bytes:
-    config = dict(proof_config)
-    if "@context" in document:
-        config["@context"] = document["@context"]
-    return hashlib.sha256(jcs(config)).digest() + hashlib.sha256(jcs(document)).digest()
+def _hash_data(unsigned: dict, proof_config: dict) -> bytes:
+    """SHA-256 of the canonical proof configuration (with the document's @context), then
+    SHA-256 of the canonical document without its proof: 64 bytes, what Ed25519 signs."""
+    config = {k: v for k, v in proof_config.items() if k != "proofValue"}
+    config["@context"] = unsigned["@context"]
+    return hashlib.sha256(canonize(config).encode("utf-8")).digest() + hashlib.sha256(canonize(unsigned).encode("utf-8")).digest()
 
 
 def add_proof(document: dict, private: Ed25519PrivateKey, created: str) -> dict:
-    """A copy of `document` with a DataIntegrityProof (eddsa-jcs-2022) by the key's did:key."""
+    """A copy of `document` whose `proof` is a list of one DataIntegrityProof (eddsa-rdfc-2022)
+    by the key's did:key."""
     public = public_key_of(private)
     proof = {
         "type": "DataIntegrityProof",
-        "cryptosuite": "eddsa-jcs-2022",
+        "cryptosuite": SUITE,
         "created": created,
         "verificationMethod": public.verification_method,
         "proofPurpose": "assertionMethod",
     }
     unsigned = {k: v for k, v in document.items() if k != "proof"}
-    signature = private.sign(_proof_hash(unsigned, proof))
-    return {**unsigned, "proof": {**proof, "proofValue": "z" + base58btc(signature)}}
+    signature = private.sign(_hash_data(unsigned, proof))
+    return {**unsigned, "proof": [{**proof, "proofValue": "z" + base58btc(signature)}]}
 
 
 def verify_proof(document: dict, keys: dict[str, PublicKey] | None = None) -> PublicKey:
-    """Check an eddsa-jcs-2022 proof; the key comes from the did:key verification method and,
+    """Check the eddsa-rdfc-2022 proof; the key comes from the did:key verification method and,
     when `keys` is given, must be one of them. Returns the key, else BadSignature."""
-    proof = document.get("proof")
-    if not isinstance(proof, dict):
+    proofs = document.get("proof") if isinstance(document, dict) else None
+    if isinstance(proofs, dict):
+        proofs = [proofs]
+    if not isinstance(proofs, list) or not proofs or not all(isinstance(p, dict) for p in proofs):
         raise BadSignature("Tài liệu không có chữ ký (proof).")
-    if proof.get("type") != "DataIntegrityProof" or proof.get("cryptosuite") != "eddsa-jcs-2022":
-        raise BadSignature("Chữ ký không theo định dạng DataIntegrityProof eddsa-jcs-2022.")
+    ours = [p for p in proofs if p.get("type") == "DataIntegrityProof" and p.get("cryptosuite") == SUITE]
+    if len(ours) != 1:
+        raise BadSignature("Chữ ký không theo định dạng DataIntegrityProof eddsa-rdfc-2022.")
+    proof = ours[0]
+    if not isinstance(document.get("@context"), list):
+        raise BadSignature("Tài liệu không có @context.")
     method = str(proof.get("verificationMethod", ""))
+    value = str(proof.get("proofValue", ""))
     try:
         key = parse_public_key(method)
-        signature = base58btc_decode(str(proof.get("proofValue", ""))[1:])
+        signature = base58btc_decode(value[1:])
     except ValueError:
         raise BadSignature("Không đọc được khóa hoặc chữ ký trong proof.") from None
     if keys is not None and key.kid not in keys:
         raise BadSignature("Chứng nhận được ký bằng một khóa không có trong danh sách khóa tin cậy.")
-    config = {k: v for k, v in proof.items() if k != "proofValue"}
-    unsigned = {k: v for k, v in document.items() if k != "proof"}
-    if not str(proof.get("proofValue", "")).startswith("z") or len(signature) != 64:
+    if not value.startswith("z") or len(signature) != 64 or proof.get("proofPurpose") != "assertionMethod":
         raise BadSignature("Chữ ký trong proof không đúng định dạng.")
-    if not key.verify(signature, _proof_hash(unsigned, config)):
+    unsigned = {k: v for k, v in document.items() if k != "proof"}
+    try:
+        message = _hash_data(unsigned, proof)
+    except ValueError:
+        raise BadSignature("Tài liệu không chuẩn hóa được (RDFC-1.0): ngữ cảnh lạ hoặc dữ liệu không hợp lệ.") from None
+    if not key.verify(signature, message):
         raise BadSignature("Chữ ký số KHÔNG khớp: nội dung đã bị sửa.")
     return key

@@ -3,21 +3,24 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 
 from flask import Response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from lms.certificates import badges, keyring, services, settings, storage
+from lms.certificates import badges, credentials, keyring, services, settings, storage
 from lms.certificates.blueprint import bp
 from lms.certificates.codes import MalformedCode, format_code
 from lms.certificates.delivery import ensure_or_queue, pdf_response
 from lms.certificates.forms import VerifyForm
-from lms.certificates.models import Certificate
+from lms.certificates.models import Certificate, StatusList
 from lms.certificates.signing import b64url
+from lms.core.db import write_intent
 from lms.core.errors import NotFound
-from lms.core.extensions import client_ip, limiter
+from lms.core.extensions import client_ip, db, limiter
 
 verify_limit = limiter.shared_limit(settings.verify_rate_limit, scope="certificate-verify")
 
@@ -96,6 +99,34 @@ def _json_error(status: int, message: str, **extra):
     return Response(body, status=status, mimetype="application/json")
 
 
+def _signed_response(document: str, filename: str) -> Response:
+    """A stored credential as it was signed: the same bytes on every request (ETag from them)."""
+    body = document.encode("utf-8")
+    response = Response(body, mimetype=badges.MEDIA_TYPE)
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-cache"  # stored for good, but revocation turns it into a 410
+    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
+    return response.make_conditional(request)
+
+
+def _document_of(certificate: Certificate) -> str:
+    """The stored credential; one made before credentials existed is signed now, once, in a
+    transaction of its own (a GET otherwise never writes)."""
+    document = credentials.stored_document(certificate)
+    if document is not None:
+        return document
+    certificate_id = certificate.id
+    db.session.rollback()
+    with write_intent():
+        fresh = db.session.get(Certificate, certificate_id)
+        if fresh is None:
+            raise NotFound(_("Không có giấy chứng nhận nào mang mã này."))
+        row = credentials.issue(fresh)
+        document = row.document or ""
+        db.session.commit()
+    return document
+
+
 @bp.get("/certificates/<code>.json")
 @verify_limit
 def open_badge(code: str):
@@ -112,11 +143,20 @@ def open_badge(code: str):
             revoked_at=certificate.revoked_at.isoformat(),
             reason=certificate.revoke_reason,
         )
-    body = json.dumps(badges.credential(certificate), ensure_ascii=False, indent=2)
-    response = Response(body, mimetype="application/json")
-    response.headers["Content-Disposition"] = f'inline; filename="open-badge-{certificate.display_code}.json"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    filename = f"open-badge-{certificate.display_code}.json"
+    return _signed_response(_document_of(certificate), filename)
+
+
+_LIST_ID = re.compile(r"[0-9]{1,9}")
+
+
+@bp.get("/certificates/status/<list_id>")
+def status_list(list_id: str):
+    """A signed BitstringStatusListCredential: what verifiers read to see a revocation."""
+    row = db.session.get(StatusList, int(list_id)) if _LIST_ID.fullmatch(list_id) else None
+    if row is None or row.document is None:
+        return _json_error(404, _("Không có danh sách trạng thái này."))
+    return _signed_response(row.document, f"status-list-{row.id}.json")
 
 
 # --- the learner's own certificate -------------------------------------------------------------
