@@ -332,7 +332,8 @@ def test_holders_list_pages_with_a_count(app, factory):
     assert first.count("/remove") == PER_PAGE
     second = admin.get("/manage/roles?province_official_page=2").text
     assert "Trang 2/2" in second and second.count("/remove") == 3
-    assert admin.get("/manage/roles?province_official_page=99999999999999").status_code == 200
+    assert "Trang 2/2" in admin.get("/manage/roles?province_official_page=7").text  # past the end: the last page
+    assert admin.get("/manage/roles?province_official_page=99999999999999").status_code == 400
 
 
 def test_menu_entry_only_for_officials(app, factory):
@@ -340,3 +341,36 @@ def test_menu_entry_only_for_officials(app, factory):
     learner = login_as(app, factory)[0]
     assert 'href="/manage/roles"' in official.get("/").text
     assert 'href="/manage/roles"' not in learner.get("/").text
+
+
+def test_parallel_appointments_of_one_person_make_one_role_and_parallel_removals_one_event(app, factory):
+    from lms.accounts.models import RoleAssignment
+    from tests.parallel import run_in_parallel
+
+    phone = next_phone()
+    person = factory.user(phone=phone)
+    admins = []
+    for _ in range(2):
+        client = login_as(app, factory, role="admin")[0]
+        admins.append((client.get_cookie("session").value, page_token(client)))
+
+    def as_admin(i):
+        client = app.test_client()
+        client.set_cookie("session", admins[i % 2][0])
+        return client, admins[i % 2][1]
+
+    def send_appoint(i):
+        client, token = as_admin(i)
+        return appoint(client, "province_official", HANOI, phone, token).status_code
+
+    assert run_in_parallel(8, send_appoint) == [302] * 8
+    assert factory.count(RoleAssignment, RoleAssignment.user_id == person) == 1
+    assert len([row for row in audit_rows(app, "role.assign") if row[1] == str(person)]) == 1
+
+    def send_remove(i):
+        client, token = as_admin(i)
+        return remove(client, "province_official", HANOI, person, token).status_code
+
+    assert run_in_parallel(8, send_remove) == [302] * 8
+    assert roles_of(app, person) == set()
+    assert len(audit_rows(app, "role.remove")) == 1

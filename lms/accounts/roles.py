@@ -23,7 +23,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import String, and_, cast, func, or_, select
+from sqlalchemy import String, and_, cast, or_, select
 from wtforms import SelectField, SubmitField, TelField
 from wtforms.validators import InputRequired, Length
 
@@ -33,6 +33,7 @@ from lms.accounts.phone import display_phone, normalize_phone
 from lms.accounts.scope import Scope, manageable_people, requires_scope, scope_of
 from lms.accounts.scope import viewer as current_viewer
 from lms.core.audit import AuditEvent
+from lms.core.db import Page, page_number, paginate, vi_order
 from lms.core.errors import NotFound, ValidationFailed
 from lms.core.extensions import db
 from lms.core.forms import TOO_LONG, PostForm, failure_status, strip_filter, submit_form
@@ -111,10 +112,14 @@ def _places(viewer: User, kind: Kind):
     """A select of the places (provinces, communes or teams) where the viewer may appoint kind."""
     scope = scope_of(viewer)
     if kind.role == Role.PROVINCE_OFFICIAL:
-        return select(Province).order_by(Province.search_key)
+        return select(Province).order_by(vi_order(Province.name), Province.code)
     if kind.role == Role.COMMUNE_OFFICIAL:
-        return select(Commune).where(Commune.province_code.in_(scope.province_codes)).order_by(Commune.search_key)
-    return select(Team).where(Team.commune_code.in_(scope.commune_codes)).order_by(Team.commune_code, Team.name, Team.id)
+        return (
+            select(Commune).where(Commune.province_code.in_(scope.province_codes)).order_by(vi_order(Commune.name), Commune.code)
+        )
+    return (
+        select(Team).where(Team.commune_code.in_(scope.commune_codes)).order_by(Team.commune_code, vi_order(Team.name), Team.id)
+    )
 
 
 def _place_key(place: Province | Commune | Team) -> str:
@@ -217,9 +222,7 @@ class Section:
     kind: Kind
     form: AppointForm
     holders: list[Holder]
-    total: int
-    page: int
-    pages: int
+    page: Page
 
     @property
     def page_arg(self) -> str:
@@ -235,7 +238,7 @@ def _holders_query(viewer: User, kind: Kind):
             .join(TeamMembership, TeamMembership.user_id == User.id)
             .join(Team, Team.id == TeamMembership.team_id)
             .where(TeamMembership.is_leader.is_(True), Team.id.in_(select(places_in_scope.c.id)))
-            .order_by(Team.commune_code, Team.name, Team.id, User.name_key, User.id)
+            .order_by(Team.commune_code, vi_order(Team.name), Team.id, vi_order(User.full_name), User.id)
         )
     place_model: type[Province] | type[Commune] = Province if kind.role == Role.PROVINCE_OFFICIAL else Commune
     place_column = RoleAssignment.province_code if place_model is Province else RoleAssignment.commune_code
@@ -244,30 +247,22 @@ def _holders_query(viewer: User, kind: Kind):
         .join(RoleAssignment, RoleAssignment.user_id == User.id)
         .join(place_model, place_model.code == place_column)
         .where(RoleAssignment.role == kind.name, place_model.code.in_(select(places_in_scope.c.code)))
-        .order_by(place_model.search_key, User.name_key, User.id)
+        .order_by(vi_order(place_model.name), place_model.code, vi_order(User.full_name), User.id)
     )
 
 
-def _page_number(raw: str | None) -> int:
-    text = (raw or "").strip()
-    return int(text) if text.isascii() and text.isdigit() and 0 < len(text) <= 6 and int(text) > 0 else 1
-
-
 def section(viewer: User, kind: Kind, form: AppointForm | None = None) -> Section:
-    query = _holders_query(viewer, kind)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    pages = max(1, -(-total // PER_PAGE))
-    page = min(_page_number(request.args.get(f"{kind.name}_page")), pages)
-    rows = db.session.execute(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
+    number = page_number(request.args.get(f"{kind.name}_page"))
+    page = paginate(_holders_query(viewer, kind), number, PER_PAGE, scalars=False)
     holders = [
         Holder(person.id, person.full_name, display_phone(person.phone), _place_key(place), _place_name(place))
-        for person, place in rows
+        for person, place in page.items
     ]
     if form is None:
         form = AppointForm(prefix=kind.name, formdata=None)
     form.place.label.text = str(kind.place_label)
     form.place.choices = place_choices(viewer, kind)
-    return Section(kind, form, holders, total, page, pages)
+    return Section(kind, form, holders, page)
 
 
 @dataclass
