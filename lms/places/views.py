@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -17,12 +18,13 @@ from lms.accounts.scope import (
     visible_teams,
 )
 from lms.accounts.scope import viewer as current_viewer
+from lms.core.db import page_number, paginate, vi_order
 from lms.core.errors import NotFound
 from lms.core.extensions import db, limiter
 from lms.core.forms import PostForm, submit_form
 from lms.places import services
 from lms.places.forms import MemberForm, TeamForm, VillageForm
-from lms.places.models import Commune, Team, Village
+from lms.places.models import Commune, Province, Team, Village
 
 bp = Blueprint("places", __name__, template_folder="templates")
 
@@ -40,20 +42,27 @@ def api_communes():
     )
 
 
+MANAGE_PAGE_SIZE = 100
+
+
 @bp.get("/manage")
 @requires_scope("sees_people")
 def manage():
+    """An official's communes (a leader's teams), every one of them page by page, in Vietnamese
+    order: by province, then by name."""
     viewer = current_viewer()
     scope = scope_of(viewer)
-    communes = []
+    number = page_number(request.args.get("page"))
+    q = (request.args.get("q") or "").strip()[:80]
     if scope.manages_places:
-        q = (request.args.get("q") or "").strip()
-        stmt = visible_communes(viewer).order_by(Commune.province_code, Commune.search_key)
+        stmt = visible_communes(viewer).join(Province, Province.code == Commune.province_code)
         if q:
             stmt = services.where_words_match(stmt, Commune.search_key, q)
-        communes = db.session.scalars(stmt.limit(100)).all()
-    teams = db.session.scalars(visible_teams(viewer).order_by(Team.name).limit(100)).all() if not scope.manages_places else []
-    return render_template("places/manage.html", communes=communes, teams=teams, scope=scope)
+        stmt = stmt.order_by(vi_order(Province.name), vi_order(Commune.name), Commune.code)
+    else:
+        stmt = visible_teams(viewer).order_by(vi_order(Team.name), Team.id)
+    page = paginate(stmt, number, MANAGE_PAGE_SIZE)
+    return render_template("places/manage.html", page=page, q=q, scope=scope, number=format_decimal)
 
 
 @bp.route("/manage/communes/<code>", methods=["GET", "POST"])
