@@ -176,3 +176,42 @@ def test_a_leader_change_racing_the_removal_of_that_member_is_a_message_not_an_e
     with app.app_context():
         removed = db.session.scalars(select(AuditEvent.detail).where(AuditEvent.action == "team.remove_member")).all()
     assert sorted(event["user"] for event in removed) == sorted(doomed)
+
+
+def _counted_team(app, factory, count):
+    """A team of `count` enrolled members whose rollup row already counts them."""
+    from lms.reports.rollups import rebuild
+
+    phones, ids = residents(factory, count)
+    enroll_all(app, ids)
+    team = factory.team(factory.village(), members=ids)
+    with app.app_context():
+        rebuild()
+        db.session.commit()
+    return phones, ids, team
+
+
+def test_parallel_removals_of_one_member_remove_and_uncount_it_once(app, factory, officials):
+    from lms.core.audit import AuditEvent
+
+    _, ids, team = _counted_team(app, factory, 3)
+    responses = run_in_parallel(6, lambda i: post_as(app, officials[i % 2], f"/manage/teams/{team}/members/{ids[0]}/remove"))
+    assert no_errors(responses) == []
+    assert set(members(app, team)) == set(ids[1:])
+    assert team_enrolled(app, team) == 2
+    assert factory.count(AuditEvent, AuditEvent.action == "team.remove_member") == 1
+
+
+def test_an_add_racing_the_removal_of_the_same_member_leaves_count_and_roster_agreeing(app, factory, officials):
+    phones, ids, team = _counted_team(app, factory, 4)
+
+    def send(i):
+        person = i // 2
+        if i % 2 == 0:
+            return post_as(app, officials[0], f"/manage/teams/{team}/members/{ids[person]}/remove")
+        return post_as(app, officials[1], f"/manage/teams/{team}", {"phone": phones[person]})
+
+    responses = run_in_parallel(8, send)
+    assert no_errors(responses) == []
+    # Whichever came first, the count is the roster's: nobody is in the team without being counted.
+    assert team_enrolled(app, team) == len(members(app, team))
