@@ -64,6 +64,9 @@ def test_served_credential_passes_the_third_party_verifier_and_the_1edtech_schem
     assert result["error"] is None and result["verified"] is True
     assert result["statusChecked"] is True and result["revoked"] is False
     assert result["schemaValid"] is True, result["schemaErrors"]
+    # The schema is a real check: the earlier form, with one proof object, does not pass it.
+    credential["proof"] = credential["proof"][0]
+    assert node_check(credential, schema=SCHEMA)["schemaValid"] is False
 
 
 def test_status_list_credential_is_signed_and_verifies_on_its_own(app, client, factory):

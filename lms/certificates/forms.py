@@ -77,6 +77,19 @@ class RevokeForm(CertificateForm):
     submit = SubmitField(_l("Thu hồi giấy chứng nhận"))
 
 
+class ReinstateForm(CertificateForm):
+    reason = TextAreaField(
+        _l("Lý do khôi phục (ghi vào nhật ký)"),
+        filters=[strip_filter],
+        validators=[
+            InputRequired(_l("Bạn hãy ghi lý do khôi phục.")),
+            Length(max=500, message=_l("Lý do dài tối đa %(n)s ký tự.", n=500)),
+        ],
+        render_kw={"rows": 3},
+    )
+    submit = SubmitField(_l("Khôi phục giấy chứng nhận"))
+
+
 class RegenerateForm(CertificateForm):
     full_name = StringField(
         _l("Họ và tên đúng (sẽ sửa cả hồ sơ của người học)"),

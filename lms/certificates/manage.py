@@ -15,7 +15,7 @@ from lms.accounts.scope import viewer as current_viewer
 from lms.certificates import bulk, services, settings, storage
 from lms.certificates.blueprint import bp
 from lms.certificates.delivery import ensure_or_queue, pdf_response
-from lms.certificates.forms import ButtonForm, CertificateSearchForm, PrintForm, RegenerateForm, RevokeForm
+from lms.certificates.forms import ButtonForm, CertificateSearchForm, PrintForm, RegenerateForm, ReinstateForm, RevokeForm
 from lms.core import audit
 from lms.core.errors import NotFound
 from lms.core.extensions import db
@@ -218,7 +218,7 @@ def group_print(kind: str, key: str):
 # --- one certificate ---------------------------------------------------------------------------
 
 
-def _certificate_page(certificate, revoke_form=None, regenerate_form=None, status=200):
+def _certificate_page(certificate, revoke_form=None, regenerate_form=None, reinstate_form=None, status=200):
     holder = certificate.user
     if regenerate_form is None:
         regenerate_form = RegenerateForm(formdata=None, data={"full_name": holder.full_name, "revision": certificate.revision})
@@ -228,6 +228,8 @@ def _certificate_page(certificate, revoke_form=None, regenerate_form=None, statu
         holder=holder,
         revoke_form=revoke_form or RevokeForm(formdata=None),
         regenerate_form=regenerate_form,
+        reinstate_form=reinstate_form or ReinstateForm(formdata=None),
+        may_reinstate=services.may_reinstate(certificate),
         history=services.history(certificate),
         rendered=storage.is_rendered(certificate),
         may_change=services.may_change(current_viewer(), certificate),
@@ -259,6 +261,29 @@ def revoke(code: str):
         flash(_("Đã thu hồi giấy chứng nhận %(code)s.", code=certificate.display_code), "success")
     else:
         flash(_("Giấy chứng nhận này đã được thu hồi trước đó; không có gì thay đổi."), "info")
+    return redirect(url_for("certificates.manage_certificate", code=certificate.display_code))
+
+
+@bp.post("/certificates/manage/c/<code>/reinstate")
+@officials_only
+def reinstate(code: str):
+    """Undo a mistaken revocation (audited); the credential's status bit is cleared."""
+    viewer = current_viewer()
+    certificate = services.managed_certificate(viewer, code)
+    services.require_change(viewer, certificate)
+    form = ReinstateForm()
+    if not form.validate_on_submit():
+        if not certificate.is_revoked:  # a second click after the first one went through
+            return redirect(url_for("certificates.manage_certificate", code=certificate.display_code))
+        return _certificate_page(certificate, reinstate_form=form, status=422)
+    # An erased holder's certificate is a Conflict: the app-wide page says so (409).
+    changed = submit_form(form, lambda: services.reinstate(viewer, certificate, form.reason.data))
+    if changed is None:
+        return _certificate_page(services.managed_certificate(viewer, code), reinstate_form=form, status=422)
+    if changed:
+        flash(_("Đã khôi phục giấy chứng nhận %(code)s.", code=certificate.display_code), "success")
+    else:
+        flash(_("Giấy chứng nhận này không còn bị thu hồi; không có gì thay đổi."), "info")
     return redirect(url_for("certificates.manage_certificate", code=certificate.display_code))
 
 
