@@ -147,12 +147,13 @@ def test_commune_official_makes_a_member_team_leader_and_back(app, factory):
     assert leader_client.get(f"/manage/teams/{team}").status_code == 200
     assert audit_rows(app, "team.set_leader") == [(official_id, str(team), {"user": member, "leader": True})]
     page = official.get("/manage/roles").text
-    assert "Đặt Hoàng Văn Bình làm tổ trưởng của tổ Tổ công nghệ số cộng đồng — Thôn Đông, Phường Ba Đình" in page
+    assert "Đặt Hoàng Văn Bình làm tổ trưởng: Tổ công nghệ số cộng đồng — Thôn Đông, Phường Ba Đình" in page
 
     assert remove(official, "team_leader", str(team), member).status_code == 302
     assert is_leader(app, team, member) is False
     assert leader_client.get(f"/manage/teams/{team}").status_code == 404
     assert audit_rows(app, "team.set_leader")[-1] == (official_id, str(team), {"user": member, "leader": False})
+    assert "Bỏ vai trò tổ trưởng của Hoàng Văn Bình: Tổ công nghệ số cộng đồng — Thôn Đông" in official.get("/manage/roles").text
 
 
 def test_team_leader_must_be_a_member_of_the_team(app, factory):
@@ -374,3 +375,18 @@ def test_parallel_appointments_of_one_person_make_one_role_and_parallel_removals
     assert run_in_parallel(8, send_remove) == [302] * 8
     assert roles_of(app, person) == set()
     assert len(audit_rows(app, "role.remove")) == 1
+
+
+def test_history_shows_a_member_added_as_leader_but_not_a_plain_member(app, factory):
+    official = login_as(app, factory, role="commune_official", role_commune=DEMO_COMMUNE)[0]
+    team = factory.team(factory.village())
+    leader_phone, plain_phone = next_phone(), next_phone()
+    factory.user(phone=leader_phone, name="Trịnh Văn Đầu")
+    factory.user(phone=plain_phone, name="Trịnh Văn Thường")
+    page = f"/manage/teams/{team}"
+    token = csrf_from(official.get(page).text)
+    assert official.post(page, data={"csrf_token": token, "phone": leader_phone, "is_leader": "y"}).status_code == 302
+    assert official.post(page, data={"csrf_token": token, "phone": plain_phone}).status_code == 302
+    history = official.get("/manage/roles").text.split("Thay đổi gần đây", 1)[1]
+    assert "Thêm Trịnh Văn Đầu vào Tổ công nghệ số cộng đồng — Thôn Đông, Phường Ba Đình và đặt làm tổ trưởng" in history
+    assert "Trịnh Văn Thường" not in history

@@ -348,11 +348,11 @@ def _describe(event: AuditEvent, names: dict[str, dict[str, str]]) -> Change:
         person = names["user"].get(str(detail.get("user")), unknown)
         team = names["team"].get(event.target_id, unknown)
         if event.action == "team.add_member":
-            text = _("Thêm %(person)s vào tổ %(team)s và đặt làm tổ trưởng", person=person, team=team)
+            text = _("Thêm %(person)s vào %(team)s và đặt làm tổ trưởng", person=person, team=team)
         elif detail.get("leader"):
-            text = _("Đặt %(person)s làm tổ trưởng của tổ %(team)s", person=person, team=team)
+            text = _("Đặt %(person)s làm tổ trưởng: %(team)s", person=person, team=team)
         else:
-            text = _("Bỏ vai trò tổ trưởng của %(person)s ở tổ %(team)s", person=person, team=team)
+            text = _("Bỏ vai trò tổ trưởng của %(person)s: %(team)s", person=person, team=team)
         return Change(event.created_at, actor, text)
     person = names["user"].get(event.target_id, unknown)
     role = str(ROLE_NAMES.get(str(detail.get("role")), detail.get("role")))
