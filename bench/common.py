@@ -168,3 +168,51 @@ def percentile(values: list[float], fraction: float) -> float:
         return float("nan")
     index = min(len(ordered) - 1, max(0, round(fraction * len(ordered) + 0.5) - 1))
     return ordered[index]
+
+
+def _load_worker(port: int, path: str, cookies: dict[str, str], connections: int, seconds: float, start_at: float, out) -> None:
+    """Keep-alive GETs from `connections` threads until start_at + seconds; puts (ok, bad)."""
+    import threading
+
+    totals = []
+
+    def one() -> None:
+        browser = Browser(port)
+        browser.cookies = dict(cookies)
+        done = bad = 0
+        while time.time() < start_at:
+            time.sleep(0.01)
+        while time.time() < start_at + seconds:
+            if browser.request("GET", path).status == 200:
+                done += 1
+            else:
+                bad += 1
+        totals.append((done, bad))
+
+    threads = [threading.Thread(target=one) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    out.put((sum(t[0] for t in totals), sum(t[1] for t in totals)))
+
+
+def load(port: int, path: str, cookies: dict[str, str], connections: int, seconds: float, processes: int = 8):
+    """Requests per second and failures of GET `path` with these cookies (e.g. of one login made
+    beforehand, so no password hashing happens under load), from several client processes."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    count = min(processes, connections)
+    start_at = time.time() + 3.0  # every process started and connected before the clock starts
+    workers = [
+        context.Process(target=_load_worker, args=(port, path, cookies, max(1, connections // count), seconds, start_at, queue))
+        for _ in range(count)
+    ]
+    for worker in workers:
+        worker.start()
+    results = [queue.get() for _ in workers]
+    for worker in workers:
+        worker.join()
+    return sum(r[0] for r in results) / seconds, sum(r[1] for r in results)

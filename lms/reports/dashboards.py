@@ -21,7 +21,7 @@ from lms.catalog.services import list_courses
 from lms.core.errors import NotFound, ValidationFailed
 from lms.core.extensions import db
 from lms.core.nav import NavEntry, add_nav_entry
-from lms.core.text import fold
+from lms.core.text import vi_sort_key
 from lms.places.models import Commune, Province, Team, Village
 from lms.reports import chart
 from lms.reports.figures import MEASURES, Figures, figures, household_totals, trend
@@ -105,11 +105,8 @@ def _status_arg() -> str:
     return status if status in STATUSES else ""
 
 
-def _name_key(name: str) -> str:
-    from lms.core import text
-
-    vi_key = getattr(text, "vi_sort_key", None)
-    return vi_key(name) if vi_key else fold(name)
+def _name_key(name: str):
+    return vi_sort_key(name)
 
 
 def _order(rows: list[Row], sort: str, descending: bool, status: str) -> list[Row]:
