@@ -180,3 +180,19 @@ def test_a_leaders_teams_are_listed_in_vietnamese_order(app, factory):
     html = client.get("/manage").text
     shown = re.findall(r'href="/manage/teams/\d+">([^<]+)</a>', html)
     assert shown == ["Tổ Cây Xanh", "Tổ Dân Vận", "Tổ Đồng Tâm"]
+
+
+def test_every_sqlite_connection_has_the_vi_collation_and_key_function():
+    # Registered on connect for any engine, so plain SQL and other tools' queries can use them.
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine("sqlite://")
+    with engine.connect() as conn:
+        conn.execute(text("CREATE TABLE t (name TEXT)"))
+        conn.execute(text("INSERT INTO t VALUES (:n)"), [{"n": n} for n in reversed(VIETNAMESE_ORDER)])
+        by_collation = conn.execute(text("SELECT name FROM t ORDER BY name COLLATE vi")).scalars().all()
+        by_key = conn.execute(text("SELECT name FROM t ORDER BY vi_key(name)")).scalars().all()
+        assert conn.execute(text("SELECT vi_key(NULL)")).scalar() is None
+    engine.dispose()
+    assert by_collation == VIETNAMESE_ORDER
+    assert by_key == VIETNAMESE_ORDER

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections.abc import Iterator
 
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 _SPACES_RE = re.compile(r"\s+")
@@ -54,7 +55,8 @@ _OTHER_MARK = 6  # any other accent (ü, ç): after the tones, still only a tie-
 # Spaces and punctuation before digits, digits before letters, as in the CLDR root order.
 _PUNCTUATION = "_-,;:!?.'‘’\"“”()[]{}@*/\\&#%`^+<=>|~$"
 _SPACE, _PUNCT_BASE, _DIGIT_BASE, _LETTER_BASE, _OTHER_BASE = 1, 2, 64, 80, 256
-_MAX_WEIGHT = 0xFFFF
+# Below the UTF-16 surrogates, so a weight is one UTF-16 unit (see vi_sort_key).
+_MAX_WEIGHT = 0xD7FF
 
 
 def _primary(letter: str) -> int:
@@ -71,17 +73,8 @@ def _primary(letter: str) -> int:
     return min(_MAX_WEIGHT, _OTHER_BASE + ord(letter))
 
 
-@functools.lru_cache(maxsize=8192)
-def vi_sort_key(text: str) -> bytes:
-    """A key whose byte order is Vietnamese order: "Cà Mau" < "Cao Bằng" < "Dak Lak" < "Đà Nẵng".
-
-    Three levels, compared one after the other over the whole text: the letters (two bytes
-    each), then the tone of each letter, then its case; the NFC text itself breaks the last
-    ties, so different strings never compare equal. Used as the "vi" collation on SQLite
-    (lms.core.db) and in Python; PostgreSQL's "vi-x-icu" gives the same order."""
-    primary = bytearray()
-    secondary = bytearray()
-    tertiary = bytearray()
+def _elements(text: str) -> Iterator[tuple[int, int, int]]:
+    """(letter weight, tone, case) of each letter of the text, from its NFD form."""
     decomposed = unicodedata.normalize("NFD", text)
     i = 0
     while i < len(decomposed):
@@ -98,8 +91,50 @@ def vi_sort_key(text: str) -> bytes:
                 letter = _LETTER_MARKS[(letter, mark)]
             else:
                 tone = max(tone, _TONES.get(mark, _OTHER_MARK))
-        primary += _primary(letter[:1] or base).to_bytes(2, "big")
-        secondary.append(1 + tone)
-        tertiary.append(2 if base != base.lower() else 1)
+        yield _primary(letter[:1] or base), 1 + tone, 2 if base != base.lower() else 1
+
+
+def _tables() -> tuple[dict[int, str], dict[int, str], dict[int, str]]:
+    """Per precomposed character of Latin scripts (all of Vietnamese), its three weights as
+    one character each, for str.translate: the weights of a whole name in three C calls."""
+    primary: dict[int, str] = {}
+    secondary: dict[int, str] = {}
+    tertiary: dict[int, str] = {}
+    for block in (range(0x20, 0x7F), range(0xA0, 0x250), range(0x1E00, 0x1F00), range(0x2018, 0x201E)):
+        for code in block:
+            char = chr(code)
+            if nfc(char) != char:
+                continue
+            elements = list(_elements(char))
+            if len(elements) != 1:
+                continue
+            weight, tone, case = elements[0]
+            primary[code], secondary[code], tertiary[code] = chr(weight), chr(tone), chr(case)
+    return primary, secondary, tertiary
+
+
+_PRIMARY_TABLE, _SECONDARY_TABLE, _TERTIARY_TABLE = _tables()
+_TABLE_CHARS = frozenset(map(chr, _PRIMARY_TABLE))
+
+
+@functools.lru_cache(maxsize=8192)
+def vi_sort_key(text: str) -> bytes:
+    """A key whose byte order is Vietnamese order: "Cà Mau" < "Cao Bằng" < "Dak Lak" < "Đà Nẵng".
+
+    Three levels, compared one after the other over the whole text: the letters (two bytes
+    each), then the tone of each letter, then its case; the NFC text itself breaks the last
+    ties, so different strings never compare equal. Used as the "vi" collation on SQLite
+    (lms.core.db) and in Python; PostgreSQL's "vi-x-icu" gives the same order."""
+    text = nfc(text)
+    if _TABLE_CHARS.issuperset(text):
+        # Weights below 0xD800 encode in UTF-16-BE as two bytes in numeric order.
+        primary = text.translate(_PRIMARY_TABLE).encode("utf-16-be")
+        secondary = text.translate(_SECONDARY_TABLE).encode("latin-1")
+        tertiary = text.translate(_TERTIARY_TABLE).encode("latin-1")
+    else:
+        elements = list(_elements(text))
+        primary = b"".join(weight.to_bytes(2, "big") for weight, _, _ in elements)
+        secondary = bytes(tone for _, tone, _ in elements)
+        tertiary = bytes(case for _, _, case in elements)
     # A zero byte ends each level, so a shorter text sorts before a longer one that starts like it.
-    return bytes(primary) + b"\0\0" + bytes(secondary) + b"\0" + bytes(tertiary) + b"\0" + nfc(text).encode()
+    return primary + b"\0\0" + secondary + b"\0" + tertiary + b"\0" + text.encode()
