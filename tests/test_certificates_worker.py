@@ -102,7 +102,8 @@ def test_bulk_prepare_queues_missing_pdfs_once_and_shows_progress(redis_app, app
     for _ in range(2):  # a double click queues nothing more
         response = official.post(f"{page}/prepare", data={"csrf_token": csrf_from(official.get(page).text)})
         assert response.status_code == 302 and "waiting=1" in response.headers["Location"]
-    assert _queue(redis_app).count == 3
+    assert _queue(redis_app).count == 1  # one batch job for the three (jobs.BATCH_SIZE a job)
+    assert "Đang tạo 3 tệp PDF còn thiếu" in official.get(page).text
     waiting = official.get(f"{page}?waiting=1")
     assert waiting.headers.get("Refresh") == "4" and "Đã có tệp PDF: 0/3" in waiting.text
     _work(redis_app)

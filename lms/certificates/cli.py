@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from lms.certificates import keyring, settings
+from lms.certificates.render import prepare_worker
 from lms.certificates.signing import BadSignature, PublicKey, parse_public_key, verify_payload, verify_proof
 from lms.core.cli import lms_cli
 from lms.core.extensions import db
@@ -141,7 +142,6 @@ def cert_worker_command(burst: bool, niceness: int, idle: bool) -> None:  # fmt:
     from rq import SimpleWorker
 
     from lms.certificates import jobs
-    from lms.certificates.render import get_renderer
 
     q = jobs.queue()
     if q is None:
@@ -154,8 +154,7 @@ def cert_worker_command(burst: bool, niceness: int, idle: bool) -> None:  # fmt:
             os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
         except OSError:
             pass  # not permitted here: the nice value still applies
-    get_renderer(settings.template_dir()).warm_up()  # fonts and stylesheet loaded before the first job
-    keyring.private_key()
+    prepare_worker()
     click.echo(f"Worker chứng nhận: hàng đợi {q.name} ({(settings.redis_url() or '').split('@')[-1]})")
     SimpleWorker([q], connection=q.connection).work(burst=burst, with_scheduler=False, logging_level="WARNING")
 
@@ -169,13 +168,34 @@ def cert_render_command(enqueue: bool) -> None:
     from lms.certificates.models import Certificate
 
     made = 0
-    certificates = storage.detach(list(db.session.scalars(select(Certificate).where(Certificate.revoked_at.is_(None)))))
-    for certificate in certificates:
-        if storage.is_rendered(certificate):
-            continue
-        if enqueue:
-            made += 1 if jobs.enqueue(certificate.id, certificate.code, certificate.revision) else 0
-        else:
-            storage.ensure_pdf(certificate)
-            made += 1
-    click.echo(f"{'Đã gửi' if enqueue else 'Đã tạo'} {made} tệp PDF.")
+    rows = db.session.execute(select(*storage.SNAPSHOT_COLUMNS).where(Certificate.revoked_at.is_(None)).order_by(Certificate.id))
+    certificates = [storage.Snapshot(*row) for row in rows]
+    db.session.rollback()  # no transaction stays open while rendering
+    missing = [c for c in certificates if not storage.is_rendered(c)]
+    if enqueue:
+        made = jobs.enqueue_batches([(c.id, c.code, c.revision) for c in missing])
+        click.echo(f"Đã gửi {made} tệp PDF cho worker ({jobs.BATCH_SIZE} tệp một việc). Xem tiến độ: flask lms cert-progress")
+        return
+    for certificate in missing:
+        storage.ensure_pdf(certificate)
+        made += 1
+    click.echo(f"Đã tạo {made} tệp PDF.")
+
+
+@lms_cli.command("cert-progress")
+@with_appcontext
+def cert_progress_command() -> None:
+    """How far the renders are: PDFs made of the certificates still valid, and jobs waiting."""
+    from lms.certificates import jobs, storage
+    from lms.certificates.models import Certificate
+
+    rows = db.session.execute(select(Certificate.code, Certificate.revision).where(Certificate.revoked_at.is_(None)))
+    pairs = list(rows)
+    db.session.rollback()
+    ready = sum(1 for code, revision in pairs if storage.pdf_file(code, revision).is_file())
+    total = len(pairs)
+    percent = 100 if not total else round(100 * ready / total)
+    click.echo(f"Đã có tệp PDF: {ready}/{total} ({percent}%)")
+    q = jobs.queue()
+    if q is not None:
+        click.echo(f"Việc đang chờ trong hàng đợi: {q.count}")

@@ -47,23 +47,26 @@ def issue(certificate: Certificate) -> Credential:
 
     keyring.private_key()  # before any write: without a key there is nothing to store
     if row is None:
-        row, inserted = insert_once(
+        credential, inserted = insert_once(
             Credential(certificate_id=certificate.id, revision=certificate.revision),
             lambda: _find(certificate.id, certificate.revision),
         )
-        if not inserted and row.document is not None:
-            return row  # a concurrent transaction signed it first
-    status_list = status.list_for(row.id)
-    row.status_list, row.status_index = status_list.id, status.index_of(row.id, status_list.seed)
-    document = badges.sign_credential(certificate, row.status_list, row.status_index)
-    row.document = json.dumps(document, ensure_ascii=False, indent=2)
-    row.signed_at = utcnow()
+        if not inserted and credential.document is not None:
+            return credential  # a concurrent transaction signed it first
+    else:
+        credential = row
+    status_list = status.list_for(credential.id)
+    list_id, index = status_list.id, status.index_of(credential.id, status_list.seed)
+    credential.status_list, credential.status_index = list_id, index
+    document = badges.sign_credential(certificate, list_id, index)
+    credential.document = json.dumps(document, ensure_ascii=False, indent=2)
+    credential.signed_at = utcnow()
     if certificate.revoked_at is not None:  # signed late for a certificate revoked meanwhile
-        row.revoked_at, row.status_reason = utcnow(), REVOKED
+        credential.revoked_at, credential.status_reason = utcnow(), REVOKED
         db.session.flush()
-        status.refresh([row.status_list])
+        status.refresh([list_id])
     db.session.flush()
-    return row
+    return credential
 
 
 def issue_if_possible(certificate: Certificate) -> Credential | None:
@@ -86,7 +89,8 @@ def _set_bits(certificate_id: int, reason: str, *, below_revision: int | None = 
     condition = [Credential.certificate_id == certificate_id, Credential.revoked_at.is_(None)]
     if below_revision is not None:
         condition.append(Credential.revision < below_revision)
-    lists = set(db.session.scalars(select(Credential.status_list).where(*condition, Credential.status_list.is_not(None))))
+    found = db.session.scalars(select(Credential.status_list).where(*condition, Credential.status_list.is_not(None)))
+    lists = {list_id for list_id in found if list_id is not None}
     db.session.execute(
         update(Credential)
         .where(*condition)

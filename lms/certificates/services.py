@@ -403,9 +403,7 @@ def group_progress(certificates: list[Certificate]) -> Progress:
 
 
 def enqueue_missing(certificates: list[Certificate]) -> int:
-    """Queue a render for each certificate without its PDF; how many were asked for."""
-    asked = 0
-    for certificate in certificates:
-        if not storage.is_rendered(certificate) and jobs.enqueue(certificate.id, certificate.code, certificate.revision):
-            asked += 1
-    return asked
+    """Queue the renders of the certificates without their PDF, in batches (jobs.BATCH_SIZE a
+    job); how many were asked for. Asking again for the same ones queues nothing more."""
+    missing = [(c.id, c.code, c.revision) for c in certificates if not storage.is_rendered(c)]
+    return jobs.enqueue_batches(missing)

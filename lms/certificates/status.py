@@ -117,8 +117,8 @@ def list_for(credential_id: int) -> StatusList:
     if row is not None:
         return row
     fresh = StatusList(id=list_id, seed=secrets.token_hex(16), document=_document(list_id, []), revoked_count=0)
-    row, _ = insert_once(fresh, lambda: db.session.get(StatusList, list_id))
-    return row
+    made, _ = insert_once(fresh, lambda: db.session.get(StatusList, list_id))
+    return made
 
 
 def refresh(list_ids: Iterable[int]) -> None:
@@ -130,13 +130,15 @@ def refresh(list_ids: Iterable[int]) -> None:
         )
         if row is None:
             continue
-        indices = list(
-            db.session.scalars(
+        indices = [
+            index
+            for index in db.session.scalars(
                 select(Credential.status_index).where(
                     Credential.status_list == list_id, Credential.revoked_at.is_not(None), Credential.status_index.is_not(None)
                 )
             )
-        )
+            if index is not None
+        ]
         row.document = _document(list_id, indices)
         row.revoked_count = len(indices)
         row.updated_at = utcnow()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -57,6 +58,12 @@ class Snapshot:
                    certificate.issued_at)  # fmt: skip
 
 
+SNAPSHOT_COLUMNS = (
+    Certificate.id, Certificate.code, Certificate.revision, Certificate.printed_name, Certificate.course_title,
+    Certificate.certificate_title, Certificate.issuer_name, Certificate.issued_at,
+)  # fmt: skip
+
+
 def detach(certificates: list[Certificate]) -> list[Snapshot]:
     """Snapshots of the rows, and the current transaction ended (nothing in it is kept)."""
     from lms.core.extensions import db
@@ -75,8 +82,12 @@ def _folder(code: str) -> Path:
     return settings.storage_dir() / code[:2]
 
 
+def pdf_file(code: str, revision: int) -> Path:
+    return _folder(code) / f"{code}-r{revision}.pdf"
+
+
 def pdf_path(certificate: Certificate | Snapshot) -> Path:
-    return _folder(certificate.code) / f"{certificate.code}-r{certificate.revision}.pdf"
+    return pdf_file(certificate.code, certificate.revision)
 
 
 def preview_path(certificate: Certificate | Snapshot) -> Path:
@@ -153,16 +164,28 @@ def _remove_other_revisions(certificate: Certificate | Snapshot) -> None:
             old.unlink(missing_ok=True)
 
 
-def ensure_pdf(certificate: Certificate | Snapshot) -> Path:
-    """The stored PDF of the certificate's current revision, rendered now if missing."""
+def ensure_pdf(certificate: Certificate | Snapshot, timings: dict | None = None) -> Path:
+    """The stored PDF of the certificate's current revision, rendered now if missing.
+    `timings`, when given, adds up seconds spent rendering ("render", of which "render_cpu" on
+    the processor) and on files ("disk"), and gets "made" = 1 when this call rendered."""
     path = pdf_path(certificate)
     if path.is_file():
         return path
+    started = time.perf_counter()
     with file_lock(_folder(certificate.code) / f".{certificate.code}.lock"):
         if path.is_file():
             return path
-        _write_atomically(path, render_bytes(certificate))
-        _remove_other_revisions(certificate)
+        locked, cpu = time.perf_counter(), time.thread_time()
+        data = render_bytes(certificate)
+        rendered, cpu = time.perf_counter(), time.thread_time() - cpu
+        _write_atomically(path, data)
+        if certificate.revision > 1:  # only a regeneration leaves an older file behind
+            _remove_other_revisions(certificate)
+    if timings is not None:
+        timings["render"] = timings.get("render", 0.0) + rendered - locked
+        timings["render_cpu"] = timings.get("render_cpu", 0.0) + cpu
+        timings["disk"] = timings.get("disk", 0.0) + (locked - started) + (time.perf_counter() - rendered)
+        timings["made"] = 1
     return path
 
 

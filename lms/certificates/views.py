@@ -99,7 +99,7 @@ def _json_error(status: int, message: str, **extra):
     return Response(body, status=status, mimetype="application/json")
 
 
-def _signed_response(document: str, filename: str) -> Response:
+def _signed_response(document: str, filename: str):
     """A stored credential as it was signed: the same bytes on every request (ETag from them)."""
     body = document.encode("utf-8")
     response = Response(body, mimetype=badges.MEDIA_TYPE)
