@@ -94,6 +94,7 @@ def test_hostile_codes_and_group_keys_in_paths(app, factory, server_log, generou
     anonymous = app.test_client()
     _check(anonymous.get(f"/verify/{value}"), 400, "verify", server_log)
     _check(anonymous.get(f"/certificates/{value}.json"), 400, "badge json", server_log)
+    _check(anonymous.get(f"/certificates/status/{value}"), _or_refused(404, case), "status list", server_log)
     learner, _, _, _ = login_as(app, factory)
     for url in (f"/certificates/mine/{value}.pdf", f"/certificates/mine/{value}.png"):
         _check(learner.get(url), _or_refused(404, case), url, server_log)
@@ -103,7 +104,12 @@ def test_hostile_codes_and_group_keys_in_paths(app, factory, server_log, generou
         token = csrf_from(official.get("/certificates/manage").text)
         for url in (f"/certificates/manage/c/{value}", f"/certificates/manage/c/{value}.pdf"):
             _check(official.get(url), _or_refused(404, case), url, server_log)
-        for action, data in (("revoke", {"reason": "Lý do thử nghiệm"}), ("regenerate", {"full_name": "Ai Đó", "revision": "1"})):
+        actions = (
+            ("revoke", {"reason": "Lý do thử nghiệm"}),
+            ("reinstate", {"reason": "Lý do thử nghiệm"}),
+            ("regenerate", {"full_name": "Ai Đó", "revision": "1"}),
+        )
+        for action, data in actions:
             url = f"/certificates/manage/c/{value}/{action}"
             _check(official.post(url, data={"csrf_token": token, **data}), _or_refused(404, case), url, server_log)
         for kind in ("commune", "village", "team"):
@@ -180,6 +186,20 @@ def test_hostile_revoke_reasons(app, server_log, certificate_page, reason, messa
     _check(response, 422 if response.status_code != 400 else 400, "reason", server_log)
     assert message in response.text
     assert get_certificate(app, code).revoked_at is None
+
+
+@pytest.mark.parametrize("reason", ["Nhầm\x1b[31m lẫn", "\r\n\r\n", "²", "A" * 5000, "Khôi\x00 phục"])
+def test_hostile_reinstate_reasons_leave_the_revocation_in_place(app, server_log, certificate_page, reason):
+    official, code, page, token = certificate_page
+    assert official.post(f"{page}/revoke", data={"csrf_token": token, "reason": "Thu hồi để thử"}).status_code == 302
+    response = official.post(f"{page}/reinstate", data={"csrf_token": token, "reason": reason})
+    _check(response, _or_refused(422, "nul" if "\x00" in reason else "other"), "reinstate reason", server_log)
+    if response.status_code == 422:
+        assert "lý do khôi phục" in response.text or "tối đa 500 ký tự" in response.text
+    for body in ([1], "x", {"reason": ["a"]}):
+        answer = official.post(f"{page}/reinstate", json=body, headers={"X-CSRFToken": token})
+        _check(answer, {422, 400}, f"json {body!r}", server_log)
+    assert get_certificate(app, code).revoked_at is not None
 
 
 def test_non_ascii_revision_digits_are_refused(app, server_log, certificate_page):
