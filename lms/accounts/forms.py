@@ -59,13 +59,22 @@ class RegisterForm(CommunePickerMixin, FlaskForm):
 
             raise ValidationError(_("Hai lần nhập mật khẩu không khớp."))
 
+    def validate_commune(self, field):
+        # Required: without it the person is in no official's scope (no one follows their
+        # learning or prints their certificate). The register page says so beside the picker.
+        if not field.data:
+            from wtforms.validators import ValidationError
+
+            raise ValidationError(_("Bạn hãy chọn xã/phường/đặc khu nơi bạn sống."))
+
 
 class LoginForm(FlaskForm):
-    phone = TelField(
-        _l("Số điện thoại di động"),
+    # A phone number or a login ID from a card ("HS-123-456-789"): a text keyboard, so HS can be typed.
+    phone = StringField(
+        _l("Số điện thoại di động hoặc mã đăng nhập"),
         filters=[strip_filter],
-        validators=[InputRequired(_l("Bạn hãy nhập số điện thoại.")), Length(max=20, message=TOO_LONG)],
-        render_kw={"autocomplete": "username", "inputmode": "tel"},
+        validators=[InputRequired(_l("Bạn hãy nhập số điện thoại hoặc mã đăng nhập.")), Length(max=20, message=TOO_LONG)],
+        render_kw={"autocomplete": "username"},
     )
     password = PasswordField(
         _l("Mật khẩu"), validators=[InputRequired(_l("Bạn hãy nhập mật khẩu."))], render_kw={"autocomplete": "current-password"}
@@ -148,3 +157,21 @@ class SearchForm(FlaskForm):
     q = StringField(
         _l("Tìm theo tên hoặc số điện thoại"), filters=[strip_filter], validators=[Optional(), Length(max=80, message=TOO_LONG)]
     )
+
+
+class CardLoginForm(NewPasswordMixin, FlaskForm):
+    """The first login with the card a team member handed over: its login, its code, a password."""
+
+    phone = StringField(
+        _l("Tên đăng nhập (số điện thoại hoặc mã HS trên thẻ)"),
+        filters=[strip_filter],
+        validators=[InputRequired(_l("Bạn hãy nhập tên đăng nhập in trên thẻ.")), Length(max=20, message=TOO_LONG)],
+        render_kw={"autocomplete": "username", "autocapitalize": "characters"},
+    )
+    code = StringField(
+        _l("Mã dùng một lần (8 chữ số trên thẻ)"),
+        filters=[strip_filter],
+        validators=[InputRequired(_l("Bạn hãy nhập mã in trên thẻ.")), Length(max=20, message=TOO_LONG)],
+        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code"},
+    )
+    submit = SubmitField(_l("Đặt mật khẩu và đăng nhập"))
