@@ -9,8 +9,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import or_
 
-from lms.accounts import services, sessions
+from lms.accounts import assisted, services, sessions
 from lms.accounts.forms import (
+    CardLoginForm,
     ChangePasswordForm,
     DeleteAccountForm,
     LoginForm,
@@ -87,6 +88,28 @@ def login():
             login_user(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next")) or url_for("core.home"))
     return render_template("accounts/login.html", form=form), 200 if request.method == "GET" else failure_status(form)
+
+
+@bp.route("/login/card", methods=["GET", "POST"])
+@limiter.limit("10 per 15 minutes", methods=["POST"])
+def card_login():
+    """First login with a card from registration at the door (lms/accounts/assisted.py)."""
+    if current_user.is_authenticated:
+        return redirect(url_for("core.home"))
+    form = CardLoginForm()
+    if request.method == "GET" and not form.phone.data:
+        form.phone.data = (request.args.get("login") or "")[:20]
+    # keep_on_error: a wrong code has used one of its tries, and that must be committed.
+    user = form.validate_on_submit() and submit_form(
+        form,
+        lambda: _with_session(assisted.log_in_with_card(form.phone.data, form.code.data, form.password.data)),
+        keep_on_error=True,
+    )
+    if user:
+        login_user(user)
+        flash(_("Bạn đã đặt mật khẩu và đăng nhập. Lần sau hãy đăng nhập bằng tên đăng nhập và mật khẩu này."), "success")
+        return redirect(url_for("core.home"))
+    return render_template("accounts/login_card.html", form=form), 200 if request.method == "GET" else failure_status(form)
 
 
 @bp.post("/logout")
