@@ -34,6 +34,8 @@ FEATURES = (
     "lms.learning",
     "lms.quizzes",
     "lms.certificates",
+    "lms.community",
+    "lms.fieldwork",
     "lms.reports",
     "lms.ops",
 )
