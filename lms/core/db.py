@@ -154,13 +154,14 @@ def _vi_collation(left: str, right: str) -> int:
     return (a > b) - (a < b)
 
 
-_uncached_vi_sort_key = vi_sort_key.__wrapped__
+# Once per row of a sort. A small cache of its own: it keeps the few place names that repeat on
+# every row of a sort by commune, while people's names, each seen once, would only churn
+# vi_sort_key's larger cache (and fill memory with keys of a scan).
+_row_vi_sort_key = functools.lru_cache(maxsize=256)(vi_sort_key.__wrapped__)
 
 
 def _vi_key(text: str | None) -> bytes | None:
-    # Once per row of a sort: vi_sort_key's small cache would only churn (a scan of 20,000
-    # names finds nothing of the previous scan in 8,192 entries), so it is bypassed here.
-    return _uncached_vi_sort_key(text) if isinstance(text, str) else None
+    return _row_vi_sort_key(text) if isinstance(text, str) else None
 
 
 @event.listens_for(Engine, "connect")
