@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from lms.accounts.models import Role, User
+from lms.accounts.phone import normalize_phone
 from lms.accounts.services import create_account
 from lms.catalog.services import ContentInvalid, sync_from_disk
 from lms.certificates.keyring import ensure_signing_key
@@ -18,7 +19,7 @@ from lms.core.cli import fail, lms_cli
 from lms.core.errors import DomainError
 from lms.core.extensions import db
 from lms.places.cli import import_and_commit
-from lms.places.models import Commune, Team, TeamMembership, Village
+from lms.places.models import Commune, Province, Team, TeamMembership, Village
 
 
 def init_app(app: Flask) -> None:
@@ -82,14 +83,24 @@ DEMO_COMMUNE = "00004"  # Phường Ba Đình, Thành phố Hà Nội
 
 
 @click.command("demo")
+@click.option("--reset-passwords", is_flag=True, help="Đặt mật khẩu mới cho các tài khoản demo đã có (và in ra).")
 @with_appcontext
-def demo_command() -> None:
-    """Set up a demo: migrate, load places and content, create four demo accounts and print them."""
+def demo_command(reset_passwords: bool) -> None:
+    """Set up a demo: migrate, load places and content, create four demo accounts and print them.
+
+    Run again, it keeps the accounts' passwords (printed the first time) unless --reset-passwords."""
 
     try:
         _upgrade()
         if not db.session.scalar(select(func.count()).select_from(Commune)):
             import_and_commit(None)
+            loaded = "đã nạp"
+        else:
+            loaded = "đã có sẵn"
+        provinces = db.session.scalar(select(func.count()).select_from(Province))
+        communes = db.session.scalar(select(func.count()).select_from(Commune))
+        communes_text = f"{communes:,}".replace(",", ".")  # Vietnamese thousands: 3.321
+        click.echo(f"Địa giới ({loaded}): {provinces} tỉnh/thành phố, {communes_text} xã/phường/đặc khu.")
         _sync_content()
         _ensure_certificate_key()
         accounts = [
@@ -100,6 +111,10 @@ def demo_command() -> None:
         ]
         printed = []
         for phone, name, role, province, commune in accounts:
+            existing = db.session.scalar(select(User.id).where(User.phone == normalize_phone(phone)))
+            if existing is not None and not reset_passwords:
+                printed.append((phone, name, role, None))  # its password stays what the first run printed
+                continue
             password = secrets.token_urlsafe(9)
             account_role = Role(role) if role != "learner" else None
             create_account(phone, name, password, account_role, province_code=province, commune_code=commune, reset_existing=True)
@@ -130,5 +145,8 @@ def demo_command() -> None:
             label = "tổ trưởng Tổ CNSCĐ"
         elif i == 3:
             label = "người dân"
-        click.echo(f"  {label:<40} {phone}  mật khẩu: {password}  ({name})")
+        shown = password if password is not None else "không đổi (như lần chạy trước)"
+        click.echo(f"  {label:<40} {phone}  mật khẩu: {shown}  ({name})")
+    if any(password is None for *_, password in printed):
+        click.echo("Mật khẩu của tài khoản đã có được giữ nguyên; thêm --reset-passwords để đặt mật khẩu mới.")
     click.echo("Mở http://127.0.0.1:5000 để dùng thử.")

@@ -40,7 +40,7 @@ def test_accent_free_search_finds_vietnamese_names(client):
     assert "Phường Ba Đình" in [r["name"] for r in accented]
     special = client.get("/api/communes?q=dac khu phu quoc").get_json()["results"]
     assert [r["name"] for r in special] == ["Đặc khu Phú Quốc"]
-    assert client.get("/api/communes?q=x").get_json() == {"results": []}
+    assert client.get("/api/communes?q=x").get_json() == {"results": [], "more": False}
 
 
 def test_commune_official_creates_village_team_and_adds_member(app, factory):

@@ -138,7 +138,8 @@ def test_submit_racing_autosaves_leaves_no_answer_changed_after_grading(app, fac
         submitter, *savers = same_session_clients(racing_app, client, AUTOSAVES + 1)
 
         def submit(c=submitter, carried=carried, attempt_id=attempt_id, token=token):
-            data = MultiDict([("csrf_token", token), ("submit", "1"), *form_data(carried)])
+            # confirm_unanswered: "Vẫn nộp bài", so a submission without answers is graded, not questioned.
+            data = MultiDict([("csrf_token", token), ("submit", "1"), ("confirm_unanswered", "1"), *form_data(carried)])
             return c.post(f"/attempts/{attempt_id}", data=data)
 
         def autosave(c, first, attempt_id=attempt_id, token=token, right=right, wrong=wrong):

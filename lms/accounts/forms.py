@@ -59,6 +59,14 @@ class RegisterForm(CommunePickerMixin, FlaskForm):
 
             raise ValidationError(_("Hai lần nhập mật khẩu không khớp."))
 
+    def validate_commune(self, field):
+        # Required: without it the person is in no official's scope (no one follows their
+        # learning or prints their certificate). The register page says so beside the picker.
+        if not field.data:
+            from wtforms.validators import ValidationError
+
+            raise ValidationError(_("Bạn hãy chọn xã/phường/đặc khu nơi bạn sống."))
+
 
 class LoginForm(FlaskForm):
     # A phone number or a login ID from a card ("HS-123-456-789"): a text keyboard, so HS can be typed.

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from flask_babel import gettext as _
-from sqlalchemy import CursorResult, Table, delete, func, literal, select, update
+from sqlalchemy import CursorResult, Table, case, delete, func, literal, or_, select, update
 
 from lms.accounts.models import User
 from lms.accounts.phone import display_phone, normalize_phone
@@ -94,14 +94,28 @@ def import_places(divisions: Iterable[dict[str, Any]]) -> tuple[int, int]:
     return len(provinces), len(communes)
 
 
+COMMUNE_KINDS_FOLDED = ("xa", "phuong", "dac khu")
+
+
 def search_communes(query: str, province_code: str | None = None, limit: int = 20) -> list[Commune]:
-    """Accent-free search: every query word must start a word of the commune or province name."""
+    """Accent-free search: every query word must start a word of the commune or province name.
+
+    Best matches first: the commune's name starting with the query ("xa an" → Xã An Bình),
+    then its name after the kind ("an binh" → Xã An Bình), then the query's words one after
+    the other anywhere ("ba dinh ha noi"), then the rest ("xa an" → Xã Mỹ Lý, Nghệ An); within
+    each, shorter names first ("ha noi" lists Hà Nội's wards before longer matches)."""
     stmt = select(Commune)
     if province_code:
         stmt = stmt.where(Commune.province_code == province_code)
     stmt = where_words_match(stmt, Commune.search_key, query)
-    # Shorter keys first: "ha noi" should list Hà Nội's wards before longer matches.
-    stmt = stmt.order_by(func.length(Commune.search_key), Commune.search_key).limit(limit)
+    phrase = " ".join(fold(query).split()[:6])
+    rank = case(
+        (Commune.search_key.startswith(phrase, autoescape=True), 0),
+        (or_(*[Commune.search_key.startswith(f"{kind} {phrase}", autoescape=True) for kind in COMMUNE_KINDS_FOLDED]), 1),
+        ((literal(" ") + Commune.search_key).contains(" " + phrase, autoescape=True), 2),
+        else_=3,
+    )
+    stmt = stmt.order_by(rank, func.length(Commune.search_key), Commune.search_key).limit(limit)
     return list(db.session.scalars(stmt))
 
 

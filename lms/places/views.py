@@ -29,16 +29,24 @@ from lms.places.models import Commune, Province, Team, Village
 bp = Blueprint("places", __name__, template_folder="templates")
 
 
+COMMUNE_RESULTS = 20
+
+
 @bp.get("/api/communes")
 @limiter.limit("120 per minute")
 def api_communes():
     query = (request.args.get("q") or "")[:80]
     province = (request.args.get("province") or "")[:2] or None
     if len(query.strip()) < 2:
-        return jsonify(results=[])
-    rows = services.search_communes(query, province)
+        return jsonify(results=[], more=False)
+    # One more than shown: "more" tells the picker to say "20+" rather than "20 kết quả".
+    rows = services.search_communes(query, province, limit=COMMUNE_RESULTS + 1)
     return jsonify(
-        results=[{"code": c.code, "name": c.name, "province": c.province.name, "province_code": c.province_code} for c in rows]
+        results=[
+            {"code": c.code, "name": c.name, "province": c.province.name, "province_code": c.province_code}
+            for c in rows[:COMMUNE_RESULTS]
+        ],
+        more=len(rows) > COMMUNE_RESULTS,
     )
 
 

@@ -13,7 +13,7 @@ from lms.accounts.scope import viewer
 from lms.catalog import services as catalog
 from lms.core.db import run_with_retry
 from lms.core.errors import Conflict, ValidationFailed
-from lms.core.extensions import db
+from lms.core.extensions import csrf, db
 from lms.core.forms import PostForm
 from lms.learning.services import module_overview
 from lms.quizzes import services
@@ -110,6 +110,7 @@ def _json_answers() -> dict[int, list[str]]:
 
 @bp.route("/attempts/<int:attempt_id>", methods=["GET", "POST"])
 @login_required
+@csrf.exempt  # checked below by PostForm before anything is saved: an expired form gets its ticks back
 def attempt(attempt_id: int):
     attempt = services.get_attempt(viewer(), attempt_id)
     course, module = attempt.course, attempt.module
@@ -122,10 +123,27 @@ def attempt(attempt_id: int):
         return redirect(landing)
     form = PostForm()
     error = None
+    unanswered: list[int] = []
+    posted: dict[int, list[str]] = {}
+    if request.method == "POST" and not form.validate_on_submit():
+        # Most often an expired form (the page stayed open past the token's life): show what
+        # was ticked again, with the message, so one more press sends it.
+        posted = _form_answers()
     if request.method == "POST" and form.validate_on_submit():
         answers = _form_answers()
         try:
-            if "submit" in request.form:
+            if "submit" in request.form and request.form.get("confirm_unanswered") != "1":
+                # Blanks count as wrong: ask first (a page, so it works without JavaScript too),
+                # and keep what was answered meanwhile.
+                saved = {answer.version_id for answer in attempt.answers if answer.chosen}
+                unanswered = [
+                    n
+                    for n, item in enumerate(attempt.items, start=1)
+                    if not answers.get(item["version_id"]) and item["version_id"] not in saved
+                ]
+            if unanswered:
+                run_with_retry(db.session, lambda: services.save_answers(attempt, answers))
+            elif "submit" in request.form:
                 attempt_id_ = attempt.id
 
                 def work():
@@ -134,9 +152,10 @@ def attempt(attempt_id: int):
 
                 run_with_retry(db.session, work)
                 return redirect(url_for("quizzes.result", attempt_id=attempt_id_))
-            run_with_retry(db.session, lambda: services.save_answers(attempt, answers))
-            flash(_("Đã lưu câu trả lời. Bạn có thể làm tiếp hoặc nộp bài."), "success")
-            return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
+            else:
+                run_with_retry(db.session, lambda: services.save_answers(attempt, answers))
+                flash(_("Đã lưu câu trả lời. Bạn có thể làm tiếp hoặc nộp bài."), "success")
+                return redirect(url_for("quizzes.attempt", attempt_id=attempt.id))
         except services.AlreadySubmitted as exc:
             db.session.rollback()
             flash(exc.message, "error")
@@ -154,10 +173,13 @@ def attempt(attempt_id: int):
     if attempt.state == AttemptState.SUBMITTED.value:
         return redirect(url_for("quizzes.result", attempt_id=attempt.id))
     questions = services.attempt_view(attempt)
+    for question in questions:
+        if question["version_id"] in posted:
+            question["chosen"] = posted[question["version_id"]]
     answered = sum(1 for q in questions if q["chosen"])
-    status = 422 if error else 200
-    return render_template("quizzes/attempt.html", attempt=attempt, course=course, module=module,
-                           questions=questions, answered=answered, form=form, error=error), status  # fmt: skip
+    status = 422 if error or (request.method == "POST" and form.errors) else 200
+    return render_template("quizzes/attempt.html", attempt=attempt, course=course, module=module, questions=questions,
+                           answered=answered, form=form, error=error, unanswered=unanswered), status  # fmt: skip
 
 
 @bp.post("/api/attempts/<int:attempt_id>/answers")
@@ -191,5 +213,8 @@ def result(attempt_id: int):
     overview = module_overview(viewer(), course, module, lessons)
     items = services.result_view(attempt)
     review = catalog.lessons_teaching(module, lessons, [item["question_id"] for item in items if not item["is_correct"]])
-    return render_template("quizzes/result.html", attempt=attempt, course=course, module=module,
-                           items=items, review=review, overview=overview, form=PostForm())  # fmt: skip
+    rows = catalog.course_modules(course)
+    position = next((i for i, row in enumerate(rows) if row.module_id == module.id), len(rows))
+    next_module = rows[position + 1].module if position + 1 < len(rows) else None
+    return render_template("quizzes/result.html", attempt=attempt, course=course, module=module, items=items, review=review,
+                           overview=overview, next_module=next_module, form=PostForm())  # fmt: skip

@@ -49,7 +49,10 @@
         .then(function (data) {
           if (mine !== seq) return;
           var n = data.results.length;
-          status.textContent = n
+          // The server stops at 20 and says whether there were more: then "20+", not "20".
+          status.textContent = data.more
+            ? text(root, "results-more", "{n}+ kết quả: bạn hãy gõ thêm để thu hẹp.", { n: n })
+            : n
             ? text(root, n === 1 ? "results-one" : "results-many", "{n} kết quả", { n: n })
             : text(root, "none", "Không tìm thấy. Bạn hãy thử cách viết khác.");
           data.results.forEach(function (item) {
@@ -130,6 +133,10 @@
           if (Object.keys(now).length) flush();
         } else if (r.status === 409 || r.status === 404) {
           keep({});  // attempt finished elsewhere: nothing left to send
+        } else if (r.status === 400 || r.status === 403) {
+          // Expired form or session: say so; the answers stay here and go on the reload.
+          var failed = document.getElementById("autosave-failed");
+          if (failed) failed.hidden = false;
         }
       }).catch(function () { sending = false; showOffline(true); });
     }
@@ -159,7 +166,8 @@
         showOffline(true);
         return;
       }
-      keep({});  // the form carries every answer itself
+      // The answers stay kept until the server has them: should this submission fail (an
+      // expired form), the reloaded page still restores and sends them.
     });
     window.addEventListener("online", function () { showOffline(false); flush(); });
     window.addEventListener("offline", function () { showOffline(true); });
