@@ -108,7 +108,7 @@ def test_leading_zeros_still_name_the_same_id(admin, factory):
 
 def test_links_to_int_routes_are_still_built(app):
     with app.test_request_context("/"):
-        assert url_for("accounts.person", user_id=42) == "/people/42"
+        assert url_for("people.person", user_id=42) == "/people/42"
 
 
 # NUL bytes (PostgreSQL text cannot hold them) anywhere in the request.

@@ -1,4 +1,5 @@
-"""Registration, login, profile, password, data export and deletion, people lists."""
+"""Registration, login, profile, password, data export and deletion, and the reset code an
+official issues from a person's page (the people pages themselves are in lms/reports/people.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import json
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import or_
 
 from lms.accounts import assisted, services, sessions
 from lms.accounts.forms import (
@@ -18,15 +18,13 @@ from lms.accounts.forms import (
     ProfileForm,
     RegisterForm,
     ResetForm,
-    SearchForm,
 )
 from lms.accounts.models import User
 from lms.accounts.phone import display_phone
-from lms.accounts.scope import can_manage, get_manageable_person, get_person, requires_scope, scope_of, visible_people
+from lms.accounts.scope import get_manageable_person, requires_scope
 from lms.core.extensions import db, limiter
 from lms.core.forms import PostForm, failure_status, submit_form
 from lms.core.security import safe_next
-from lms.core.text import fold
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
 
@@ -221,43 +219,6 @@ def privacy():
     return render_template("accounts/privacy.html", version=services.CONSENT_VERSION)
 
 
-@bp.get("/people")
-@requires_scope("sees_people")
-def people():
-    viewer = current_user._get_current_object()
-    form = SearchForm(request.args)
-    stmt = visible_people(viewer).order_by(User.full_name).limit(200)
-    query = (form.q.data or "").strip() if form.validate() else ""
-    if query:
-        digits = "".join(ch for ch in query if ch.isdigit())
-        conditions = [User.full_name.ilike(f"%{query}%")]
-        if len(digits) >= 4:
-            conditions.append(User.phone.contains(digits.lstrip("0")))
-        stmt = stmt.where(or_(*conditions))
-    rows = db.session.scalars(stmt).all()
-    if query and not rows:
-        folded = fold(query)
-        rows = [u for u in db.session.scalars(visible_people(viewer).limit(2000)) if folded in fold(u.full_name)]
-    return render_template("accounts/people.html", form=form, people=rows, display_phone=display_phone)
-
-
-@bp.get("/people/<int:user_id>")
-@requires_scope("sees_people")
-def person(user_id: int):
-    viewer = current_user._get_current_object()
-    person = get_person(viewer, user_id)
-    manages = can_manage(viewer, person)
-    return render_template(
-        "accounts/person.html",
-        person=person,
-        phone=display_phone(person.phone),
-        form=PostForm(),
-        can_reset=manages,
-        is_official=person.is_official,
-        resets=services.reset_history(person) if manages or scope_of(viewer).is_global else [],
-    )
-
-
 @bp.post("/people/<int:user_id>/reset-code")
 @requires_scope("manages_places")
 def person_reset_code(user_id: int):
@@ -265,7 +226,7 @@ def person_reset_code(user_id: int):
     person = get_manageable_person(viewer, user_id)  # 404 out of scope, 403 for officials and admins
     form = PostForm()
     if not form.validate_on_submit():
-        return redirect(url_for("accounts.person", user_id=user_id))
+        return redirect(url_for("people.person", user_id=user_id))
     code = services.issue_reset_code(viewer, person.id)
     db.session.commit()
     return render_template("accounts/reset_code.html", person=person, code=code, minutes=current_app.config["RESET_CODE_MINUTES"])
