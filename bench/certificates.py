@@ -19,7 +19,7 @@ under load within the baseline p99 (at most 1.5 x baseline, with 15 ms of allowa
 noise on a two-core machine).
 The last line prints the figures and targets; the exit status is 1 when a target is missed.
 
-    python -m bench.certificates [--quick] [--count N] [--db sqlite|postgresql]
+    python -m bench.certificates [--quick] [--count N] [--db sqlite|postgresql] [--per-certificate-jobs]
 """
 
 from __future__ import annotations
@@ -185,7 +185,9 @@ class PacedClient:
         return self.latencies
 
 
-def render_with_rq(database_url: str, folder: Path, ids: list[int]) -> tuple[float, list[dict]] | None:
+def render_with_rq(
+    database_url: str, folder: Path, ids: list[int], per_certificate: bool = False
+) -> tuple[float, list[dict]] | None:
     """Render through the real queue with 2 `flask lms cert-worker` processes, as the backlog is
     queued in production (jobs.enqueue_batches, jobs.BATCH_SIZE certificates a job). Returns the
     elapsed time and each job's own account of its time; None without Redis."""
@@ -210,8 +212,19 @@ def render_with_rq(database_url: str, folder: Path, ids: list[int]) -> tuple[flo
         with app.app_context():
             wanted = select(Certificate.id, Certificate.code, Certificate.revision).where(Certificate.id.in_(ids))
             rows = [tuple(row) for row in db.session.execute(wanted.order_by(Certificate.id))]
-            jobs.enqueue_batches(rows)
-            job_ids = [jobs.batch_job_id(rows[i : i + jobs.BATCH_SIZE]) for i in range(0, len(rows), jobs.BATCH_SIZE)]
+            if per_certificate:  # one job per certificate, as the backlog was queued before batches
+                from rq import Queue
+
+                queue = Queue(jobs.QUEUE_NAME, connection=connection)
+                job_ids = [jobs.job_id(code, revision) for _, code, revision in rows]
+                prepared = [
+                    Queue.prepare_data(jobs.render_job, (cid,), job_id=jid, result_ttl=3600)
+                    for (cid, _, _), jid in zip(rows, job_ids, strict=True)
+                ]
+                queue.enqueue_many(prepared)
+            else:
+                jobs.enqueue_batches(rows)
+                job_ids = [jobs.batch_job_id(rows[i : i + jobs.BATCH_SIZE]) for i in range(0, len(rows), jobs.BATCH_SIZE)]
             db.session.remove()
             db.engine.dispose()
         env = worker_env(database_url, folder, REDIS_URL)
@@ -265,6 +278,9 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="smoke run: 200 certificates, shorter baseline")
     parser.add_argument("--count", type=int, help="certificates rendered by the workers (default 2000)")
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument(
+        "--per-certificate-jobs", action="store_true", help="one RQ job per certificate (the earlier way), to compare"
+    )
     args = parser.parse_args(argv)
     count = args.count or (200 if args.quick else 2000)
     samples = 20 if args.quick else 60
@@ -289,8 +305,8 @@ def main(argv=None) -> int:
             baseline = list(client.finish())
             loaded_client = PacedClient(port, path, phones[0], LESSON_RATE).start()
             accounts: list[dict] = []
-            outcome = render_with_rq(database_url, folder, work)
-            how = "2 RQ workers"
+            outcome = render_with_rq(database_url, folder, work, per_certificate=args.per_certificate_jobs)
+            how = "2 RQ workers, " + ("one job per certificate" if args.per_certificate_jobs else "batch jobs")
             if outcome is None:
                 elapsed = render_with_processes(database_url, folder, work)
                 how = "2 processes (no Redis)"

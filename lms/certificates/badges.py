@@ -11,7 +11,7 @@ import secrets
 from lms.certificates import keyring, settings, status
 from lms.certificates.linked_data import OB_V3, VC_V2
 from lms.certificates.models import Certificate
-from lms.certificates.render import local_date
+from lms.certificates.render import local_date, printable
 from lms.certificates.signing import add_proof
 from lms.core.models import utcnow
 
@@ -22,10 +22,11 @@ MEDIA_TYPE = "application/vc+ld+json"
 def _identity(certificate: Certificate) -> dict:
     """The holder's name as an IdentityObject: in clear when the deployment shows names on the
     verification page, else salted and hashed (the holder can prove it with name + salt)."""
+    name = printable(certificate.printed_name)  # as the PDF prints it
     if settings.name_masking() == "none":
-        return {"type": "IdentityObject", "identityType": "name", "hashed": False, "identityHash": certificate.printed_name}
+        return {"type": "IdentityObject", "identityType": "name", "hashed": False, "identityHash": name}
     salt = secrets.token_hex(8)
-    digest = hashlib.sha256((certificate.printed_name + salt).encode("utf-8")).hexdigest()
+    digest = hashlib.sha256((name + salt).encode("utf-8")).hexdigest()
     return {"type": "IdentityObject", "identityType": "name", "hashed": True, "identityHash": f"sha256${digest}", "salt": salt}
 
 
@@ -34,10 +35,12 @@ def credential_id(certificate: Certificate) -> str:
 
 
 def unsigned_credential(certificate: Certificate, status_list: int, status_index: int) -> dict:
-    """What the credential says. A correction keeps `id` and `awardedDate` and moves
+    """What the credential says, its texts as the PDF prints them (render.printable: NFC, no
+    invisible or control characters). A correction keeps `id` and `awardedDate` and moves
     `validFrom` to the correction (Open Badges: the latest validFrom for an issuer and id is
     the current version)."""
     base = settings.public_base_url()
+    title, course_title = printable(certificate.certificate_title), printable(certificate.course_title)
     key = keyring.current_public_key()
     course = certificate.course
     issued = local_date(certificate.issued_at).isoformat()
@@ -47,11 +50,11 @@ def unsigned_credential(certificate: Certificate, status_list: int, status_index
         "@context": CONTEXT,
         "id": credential_id(certificate),
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
-        "name": certificate.certificate_title,
+        "name": title,
         "issuer": {
             "id": key.did,
             "type": ["Profile"],
-            "name": certificate.issuer_name,
+            "name": printable(certificate.issuer_name),
             "url": f"{base}/",
         },
         "validFrom": status.iso(valid_from),
@@ -63,8 +66,8 @@ def unsigned_credential(certificate: Certificate, status_list: int, status_index
                 "id": f"{base}/courses/{course.slug}",
                 "type": ["Achievement"],
                 "achievementType": "Certificate",
-                "name": certificate.certificate_title,
-                "description": f"Hoàn thành {certificate.course_title} trên nền tảng Học số cộng đồng.",
+                "name": title,
+                "description": f"Hoàn thành {course_title} trên nền tảng Học số cộng đồng.",
                 "criteria": {
                     "narrative": "Học hết các bài học và đạt điểm yêu cầu ở bài kiểm tra của mọi học phần bắt buộc.",
                 },
