@@ -2,7 +2,7 @@
 lesson-page latency while the workers render.
 
 1. Warm median ms per PDF, this process pinned to one core, prepared as a worker is
-   (render.prepare_worker: a warm-up render, then gc.freeze) and five warm-up renders. A render
+   (render.prepare_worker: a warm-up render) and five warm-up renders. A render
    is the whole job minus the disk: QR payload signed, QR encoded, template rendered in the
    sandbox, WeasyPrint layout and PDF with font subsets.
 2. The app runs under gunicorn (bench.common settings) and a paced client reads a lesson page
@@ -131,7 +131,7 @@ def warm_render_ms(database_url: str, folder: Path, samples: int) -> list[float]
         with app.app_context():
             first = select(Certificate).order_by(Certificate.id).limit(samples + 5)
             certificates = storage.detach(db.session.scalars(first).all())
-            prepare_worker()  # as the workers do: a warm-up render, then gc.freeze
+            prepare_worker()  # as the workers do
             for certificate in certificates[:5]:
                 storage.render_bytes(certificate)
             times = []

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import atexit
 import io
 import mimetypes
 import re
@@ -247,29 +246,13 @@ def get_renderer(template_dir: Path) -> CertificateRenderer:
 
 def prepare_worker() -> None:
     """Before a process renders many PDFs (the RQ worker, the benchmark's single-core measure):
-    one warm-up render, then everything loaded so far (fonts, stylesheet, WeasyPrint's and
-    Pango's Python objects) moved out of the garbage collector's reach (gc.freeze), so the
-    collections that each render's garbage triggers no longer walk those long-lived objects."""
-    import gc
-
+    one warm-up render (Pango, HarfBuzz, the fonts and the stylesheet) and the signing key, so
+    the first job pays for nothing the others do not. (gc.freeze after the warm-up was tried:
+    no difference in processor time per render, so it is not done.)"""
     from lms.certificates import keyring, settings
 
     get_renderer(settings.template_dir()).warm_up()
     keyring.private_key()
-    gc.collect()
-    gc.freeze()
-    atexit.register(_release_renderers)
-
-
-def _release_renderers() -> None:
-    """At exit, while the modules are still there: WeasyPrint's font configuration cleans up
-    in __del__, which fails if it runs during interpreter teardown (as frozen objects do)."""
-    import gc
-
-    with _renderers_lock:
-        _renderers.clear()
-    gc.unfreeze()
-    gc.collect()
 
 
 def merge_pdfs(parts: Iterable[Path | bytes]) -> bytes:
