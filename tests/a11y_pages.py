@@ -66,6 +66,7 @@ PAGES: list[A11yPage] = [
     A11yPage("delete account", "/account/delete", SIGNED_IN),
     A11yPage("quiz landing", "/courses/{course}/{module}/quiz", ("learner",)),
     A11yPage("quiz attempt", "/attempts/{attempt}", ("learner",)),
+    A11yPage("quiz attempt, unanswered questions", "/attempts/{attempt}", ("learner",), submit="Nộp bài"),
     A11yPage("quiz result", "/attempts/{result}/result", ("learner",)),
     A11yPage("my certificates", "/certificates/mine", ("learner",)),
     # Team member
@@ -79,6 +80,8 @@ PAGES: list[A11yPage] = [
     A11yPage("certificate management", "/certificates/manage", ("official",)),
     A11yPage("certificates of a commune", "/certificates/manage/commune/{commune}", ("official",)),
     A11yPage("one certificate", "/certificates/manage/c/{certificate}", ("official",)),
+    A11yPage("scorecards of a commune", "/reports/scorecards/communes/{commune}", ("official",)),
+    A11yPage("scorecard of a team", "/reports/scorecards/teams/{team}", ("member", "official")),
 ]
 
 
@@ -124,6 +127,11 @@ def build_world(app, factory) -> dict:
         db.session.commit()
         assert db.session.scalar(select(Certificate.id).where(Certificate.user_id == learner_id))
         assert db.session.scalar(select(TeamMembership.id).where(TeamMembership.team_id == team))
+    with app.app_context():  # last month's scorecards, for the scorecard pages
+        from lms.reports import scorecards
+
+        scorecards.compute_month(scorecards.last_finished_month())
+        db.session.commit()
     return {
         "values": {
             "course": COURSE,
