@@ -109,7 +109,7 @@ def demo_command(reset_passwords: bool) -> None:
             ("0900000003", "Trần Thị Hoa", "learner", None, DEMO_COMMUNE),
             ("0900000004", "Lê Văn Nam", "learner", None, DEMO_COMMUNE),
         ]
-        printed = []
+        printed: list[tuple[str, str, str, str | None]] = []
         for phone, name, role, province, commune in accounts:
             existing = db.session.scalar(select(User.id).where(User.phone == normalize_phone(phone)))
             if existing is not None and not reset_passwords:
@@ -139,14 +139,14 @@ def demo_command(reset_passwords: bool) -> None:
         fail(f"Lỗi: {error.message}")
     labels = {"admin": "quản trị viên", "commune_official": "cán bộ xã (Phường Ba Đình, Hà Nội)", "learner": "học viên"}
     click.echo("Tài khoản demo (đăng nhập bằng số điện thoại và mật khẩu):")
-    for i, (phone, name, role, password) in enumerate(printed):
+    for i, (phone, name, role, kept_or_new) in enumerate(printed):
         label = labels[role]
         if i == 2:
             label = "tổ trưởng Tổ CNSCĐ"
         elif i == 3:
             label = "người dân"
-        shown = password if password is not None else "không đổi (như lần chạy trước)"
+        shown = kept_or_new if kept_or_new is not None else "không đổi (như lần chạy trước)"
         click.echo(f"  {label:<40} {phone}  mật khẩu: {shown}  ({name})")
-    if any(password is None for *_, password in printed):
+    if any(entry[3] is None for entry in printed):
         click.echo("Mật khẩu của tài khoản đã có được giữ nguyên; thêm --reset-passwords để đặt mật khẩu mới.")
     click.echo("Mở http://127.0.0.1:5000 để dùng thử.")
