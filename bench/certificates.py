@@ -229,17 +229,28 @@ def render_with_rq(
             db.engine.dispose()
         env = worker_env(database_url, folder, REDIS_URL)
         command = [sys.executable, "-m", "flask", "--app", "wsgi", "lms", "cert-worker", "--burst"]
-        workers = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL) for _ in range(2)]
-        for worker in workers:
-            if worker.wait(timeout=900) != 0:
-                raise RuntimeError("a certificate worker failed")
+        workers = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL) for _ in range(WORKERS)]
+        cpu_seconds = sum(_wait_cpu(worker) for worker in workers)
+        # What a worker costs before its first job (imports, app, warm-up): one on the empty queue.
+        startup = _wait_cpu(subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL))
         done = Job.fetch_many(job_ids, connection=connection)
         if any(job is None or job.get_status() != "finished" for job in done):
             raise RuntimeError("some render jobs did not finish")
         elapsed = (max(job.ended_at for job in done) - min(job.started_at for job in done)).total_seconds()
-        return elapsed, [job.return_value() for job in done]
+        accounts = [job.return_value() for job in done]
+        accounts.append({"worker_cpu_ms": (cpu_seconds - WORKERS * startup) * 1000})
+        return elapsed, accounts
     finally:
         connection.flushdb()
+
+
+def _wait_cpu(process: subprocess.Popen) -> float:
+    """Wait for the process; its processor time (user + system), in seconds."""
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError("a certificate worker failed")
+    return usage.ru_utime + usage.ru_stime
 
 
 def _plain_worker(database_url: str, folder: str, ids: list[int], out) -> None:
@@ -347,6 +358,8 @@ def where_the_time_went(accounts: list[dict], elapsed: float, median_ms: float, 
     core (the workers run at idle priority: lesson pages, the load client and anything else
     running come first), files, the database, the job's own Python, and whatever lies outside
     the jobs (the queue's round trips, worker bookkeeping, waiting for a core between jobs)."""
+    worker_cpu = sum(a.pop("worker_cpu_ms", 0.0) for a in accounts)
+    accounts = [a for a in accounts if "render_ms" in a]
     available = WORKERS * elapsed * 1000.0
     render = sum(a["render_ms"] for a in accounts)
     render_cpu = sum(a["render_cpu_ms"] for a in accounts)
@@ -365,9 +378,12 @@ def where_the_time_went(accounts: list[dict], elapsed: float, median_ms: float, 
     }
     shares = ", ".join(f"{name} {value / available:.0%}" for name, value in parts.items())
     wall, cpu = (render / count / median_ms, render_cpu / count / median_ms) if count else (0.0, 0.0)
+    per = (worker_cpu - render_cpu) / count if count else 0.0
     return (
         f"workers' time: {shares}; a render in the workers took {wall:.2f} x the single-core median "
-        f"({cpu:.2f} x in processor time)"
+        f"({cpu:.2f} x in processor time)\n"
+        f"workers' processor time per certificate, start-up left out: render {render_cpu / count:.1f} ms, "
+        f"everything else {per:.1f} ms (queue, database, files, Python) = {per / (per + render_cpu / count):.0%} of it"
     )
 
 
