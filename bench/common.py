@@ -105,7 +105,11 @@ def gunicorn(target: str, env: dict[str, str]):
         yield port
     finally:
         process.terminate()
-        process.wait(timeout=15)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # a loaded machine: workers still finishing requests
+            process.kill()
+            process.wait(timeout=30)
 
 
 @dataclass
