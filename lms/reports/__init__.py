@@ -9,7 +9,7 @@ from importlib import import_module
 from flask import Flask
 
 # Each part registers its own blueprint, menu entries and commands.
-PARTS = ("lms.reports.dashboards", "lms.reports.people", "lms.reports.helped")
+PARTS = ("lms.reports.dashboards", "lms.reports.people", "lms.reports.helped", "lms.reports.evaluation")
 
 
 def init_app(app: Flask) -> None:
