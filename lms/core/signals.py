@@ -78,6 +78,13 @@ household_created = _signals.signal(
     "household_created",
     doc="A household was added to a village. Arguments: household (Household).",
 )
+households_created = _signals.signal(
+    "households_created",
+    doc=(
+        "Many households were added at once (a roster import's batch), in place of one household_created "
+        "each. Arguments: households (list of Household)."
+    ),
+)
 account_deleted = _signals.signal(
     "account_deleted",
     doc="A person deleted their account; erase what you hold about them. Arguments: user (User).",

@@ -12,8 +12,10 @@ def init_app(app: Flask) -> None:
     from lms.accounts.scope import capability
     from lms.places import cli  # noqa: F401  (places-import)
     from lms.places.field_views import init_app as init_field
+    from lms.places.roster_views import bp as rosters_bp
     from lms.places.views import bp
 
     app.register_blueprint(bp)
+    app.register_blueprint(rosters_bp)
     add_nav_entry(app, NavEntry("places.manage", _l("Quản lý"), 20, capability("sees_people")))
     init_field(app)  # registration at the door and households

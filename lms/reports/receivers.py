@@ -6,14 +6,18 @@ sender's request, command or job commits them with the event.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from lms.core import signals
 from lms.core.extensions import db
 from lms.learning.models import Enrollment
 from lms.reports import rollups
+from lms.reports.models import Rollup
 
 
 def on_enrolled(_sender: str, *, enrollment: Any, user: Any, course: Any, **_: Any) -> None:
@@ -80,6 +84,31 @@ def on_household_created(_sender: str, *, household: Any, **_: Any) -> None:
     rollups.add(rollups.places_of_household(household.id), rollups.NO_COURSE, rollups.shard_of(household.id), households=1)
 
 
+def on_households_created(_sender: str, *, households: Any, **_: Any) -> None:
+    """What on_household_created adds for each, summed per place and shard into one upsert."""
+    counts: Counter[tuple[str, str, int]] = Counter()
+    places: dict[int, list[rollups.Key]] = {}
+    for household in households:
+        if household.village_id not in places:
+            places[household.village_id] = rollups.places_of_household(household.id)
+        for level, place in places[household.village_id]:
+            counts[(level, place, rollups.shard_of(household.id))] += 1
+    if not counts:
+        return
+    zero = dict.fromkeys(rollups.COUNTERS, 0)
+    rows = [
+        {**zero, "level": level, "place": place, "course_id": rollups.NO_COURSE, "shard": shard, "households": n}
+        for (level, place, shard), n in sorted(counts.items())  # key order, as every upsert here
+    ]
+    # One statement for any number of rows (executemany), so it is compiled once, not per batch.
+    insert = (pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert)(Rollup)
+    upsert = insert.on_conflict_do_update(
+        index_elements=["level", "place", "course_id", "shard"],
+        set_={"households": Rollup.households + insert.excluded.households},
+    )
+    db.session.execute(upsert, rows)
+
+
 _RECEIVERS = (
     (signals.enrolled, on_enrolled),
     (signals.course_started, on_course_started),
@@ -90,6 +119,7 @@ _RECEIVERS = (
     (signals.membership_changed, on_membership_changed),
     (signals.person_moved, on_person_moved),
     (signals.household_created, on_household_created),
+    (signals.households_created, on_households_created),
 )
 
 
