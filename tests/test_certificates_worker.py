@@ -1,6 +1,8 @@
 """With REDIS_URL set: PDFs are rendered by an RQ worker, queued after the transaction commits,
 never queued twice, with progress for bulk downloads. Needs Redis on 127.0.0.1:6379."""
 
+import os
+
 import pytest
 from sqlalchemy import select
 
@@ -8,7 +10,9 @@ from lms.core.extensions import db
 from tests.cert_helpers import cert_key, complete_course, get_certificate  # noqa: F401  (cert_key is a fixture)
 from tests.factories import DEMO_COMMUNE, Auth, csrf_from, next_phone
 
-REDIS_URL = "redis://127.0.0.1:6379/13"
+# One Redis database per xdist worker (gw0 and the plain run: 13, gw1: 15): each test empties
+# its database, which must not drop the jobs of a test running beside it.
+REDIS_URL = "redis://127.0.0.1:6379/" + ("15" if os.environ.get("PYTEST_XDIST_WORKER") == "gw1" else "13")
 
 
 @pytest.fixture
