@@ -80,10 +80,10 @@ def citizen_fields(door, **overrides) -> dict:
     return {k: v for k, v in fields.items() if v is not None}
 
 
-def register(client, door, defaults=None, **overrides):
+def register(client, door, defaults=None, headers=None, **overrides):
     data = dict(defaults or form_defaults(client))
     data.update(citizen_fields(door, **overrides))
-    return client.post("/field/register", data=data)
+    return client.post("/field/register", data=data, headers=headers or {})
 
 
 def read_card(page_html: str) -> tuple[str, str]:
@@ -120,16 +120,19 @@ def citizens(app, name="Nguyễn Thị Hoa") -> list[User]:
 # --- registering -------------------------------------------------------------------------------
 
 
-def test_member_registers_a_citizen_without_a_phone_and_a_new_household(app, door):
+def test_member_registers_a_citizen_without_a_phone_and_a_new_household(app, door, monkeypatch):
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://hocso.example.gov.vn")
     client = signed_in(app, door.phones.member)
-    response = register(client, door)
+    response = register(client, door)  # asked of http://localhost/
     assert response.status_code == 200, response.text
     assert "Thẻ đăng nhập Học số cộng đồng" in response.text
     assert response.headers["Cache-Control"] == "no-store"
     login, code = read_card(response.text)
     assert re.fullmatch(r"HS-\d{3}-\d{3}-\d{3}", login)
     assert re.fullmatch(r"\d{8}", code)
-    assert "http://localhost:5000/login/card" in response.text
+    # The card's address is the deployment's public one, never the request's Host header.
+    assert '<dd class="card-url" data-card-url>https://hocso.example.gov.vn/login/card</dd>' in response.text
+    assert "http://localhost/login/card" not in response.text
     [citizen] = citizens(app)
     with app.app_context():
         person = db.session.get(User, citizen.id)
