@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from lms.core import signals
 from lms.core.extensions import db
 from lms.learning.models import Enrollment
+from lms.places.models import Commune, Village
 from lms.reports import rollups
 from lms.reports.models import Rollup
 
@@ -86,11 +87,18 @@ def on_household_created(_sender: str, *, household: Any, **_: Any) -> None:
 
 def on_households_created(_sender: str, *, households: Any, **_: Any) -> None:
     """What on_household_created adds for each, summed per place and shard into one upsert."""
+    villages = sorted({household.village_id for household in households})
+    # The places of every village of the batch in one query (places_of_household, for many).
+    places: dict[int, list[rollups.Key]] = {
+        village_id: [*rollups._commune_keys(commune_code, province_code), ("village", str(village_id))]
+        for village_id, commune_code, province_code in db.session.execute(
+            select(Village.id, Village.commune_code, Commune.province_code)
+            .join(Commune, Commune.code == Village.commune_code)
+            .where(Village.id.in_(villages))
+        )
+    }
     counts: Counter[tuple[str, str, int]] = Counter()
-    places: dict[int, list[rollups.Key]] = {}
     for household in households:
-        if household.village_id not in places:
-            places[household.village_id] = rollups.places_of_household(household.id)
         for level, place in places[household.village_id]:
             counts[(level, place, rollups.shard_of(household.id))] += 1
     if not counts:
