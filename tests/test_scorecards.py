@@ -140,6 +140,8 @@ EXPECTED = {
     ("commune", DEMO_COMMUNE): (37.08, "chua_dat", [50.0, 33.33, 5.0, 62.5]),
     ("commune", SECOND_COMMUNE): (50.0, "dat", [100.0, 0.0, 0.0, 100.0]),
     ("province", HANOI): (42.33, "chua_dat", [60.0, 33.33, 4.0, 75.0]),
+    # The country sums its provinces: all of it is in Hà Nội.
+    ("country", "VN"): (42.33, "chua_dat", [60.0, 33.33, 4.0, 75.0]),
 }
 
 
@@ -154,7 +156,7 @@ def test_scorecards_match_the_hand_computed_numbers(app, world):
         outcome = scorecards.compute_month(OCTOBER)
         db.session.commit()
         assert outcome.written["team"] == 2
-        assert outcome.written["province"] == 34
+        assert outcome.written["province"] == 34 and outcome.written["country"] == 1
         for (level, place), (total, level_key, parts) in EXPECTED.items():
             card = scorecards.card(OCTOBER, level, _place(world, level, place))
             assert card is not None, (level, place)

@@ -148,7 +148,7 @@ def _load(segment: str, key: str):
     months = scorecards.months_computed()
     month = _month(months)
     page = _page(level, key[:16], month or date(2000, 1, 1))
-    own = scorecards.card(month, level, page.key) if month and level != "country" else None
+    own = scorecards.card(month, level, page.key) if month else None
     if month and page.children:
         found = scorecards.cards(month, CHILD[level] or "", [c.key for c in page.children])
         for child in page.children:
@@ -195,7 +195,7 @@ def show(segment: str, key: str):
         months=months,
         month=month,
         own=own,
-        history=scorecards.history(level, page.key) if level != "country" else [],
+        history=scorecards.history(level, page.key),
         child_label=LEVEL_LABELS[child] if child else "",
         level_labels=LEVEL_LABELS,
         fmt_value=fmt_value,

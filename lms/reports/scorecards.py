@@ -33,13 +33,14 @@ from lms.core.extensions import Model, db
 from lms.core.models import utcnow
 from lms.learning.models import CourseCompletion, LessonProgress
 from lms.places.models import Commune, Household, Province, Team, TeamMembership
+from lms.reports.models import COUNTRY
 
 CRITERIA_FILE = Path(__file__).resolve().parents[2] / "criteria" / "evaluation.yaml"
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 CITIZENS_COURSE = "nguoi-dan"
 MEMBERS_COURSE = "thanh-vien"
 ACTIVE_DAYS = 30
-LEVELS = ("province", "commune", "team")
+LEVELS = ("country", "province", "commune", "team")
 INSERT_CHUNK = 5000
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
@@ -49,13 +50,14 @@ class Scorecard(Model):
     __table_args__ = (
         UniqueConstraint("month", "level", "place"),
         Index("ix_scorecards_rank", "month", "level", "province_code", "score"),
+        Index("ix_scorecards_history", "level", "place", "month"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     month: Mapped[date] = mapped_column(Date)  # the first day of the month
-    level: Mapped[str] = mapped_column(String(8))  # province, commune or team
-    place: Mapped[str] = mapped_column(String(16))  # province or commune code, team id
-    province_code: Mapped[str] = mapped_column(String(2))
+    level: Mapped[str] = mapped_column(String(8))  # country, province, commune or team
+    place: Mapped[str] = mapped_column(String(16))  # VN, province or commune code, team id
+    province_code: Mapped[str] = mapped_column(String(2))  # "" for the country
     commune_code: Mapped[str | None] = mapped_column(String(5))
     score: Mapped[float] = mapped_column(Float)
     level_key: Mapped[str] = mapped_column(String(32))
@@ -377,6 +379,8 @@ RAW_KEYS = ("members", "members_certified", "members_active", "helped", "househo
 
 def _places(level: str, end: datetime) -> list[tuple[str, str, str | None]]:
     """(place, province code, commune code) of every place scored at this level."""
+    if level == "country":
+        return [(COUNTRY, "", None)]
     if level == "province":
         return [(code, code, None) for code in db.session.scalars(select(Province.code))]
     if level == "commune":
@@ -418,8 +422,15 @@ def compute_month(
     criteria = criteria or load_criteria()
     stamp = utcnow()
     written = {}
-    for level in LEVELS:
-        counts = raw_counts(level, end)
+    province_counts: dict[str, dict[str, int]] = {}
+    for level in ("province", "country", "commune", "team"):  # provinces first: the country sums them
+        if level == "country":
+            # The country's counts are the sum of its provinces'.
+            counts = {COUNTRY: {key: sum(c.get(key, 0) for c in province_counts.values()) for key in RAW_KEYS}}
+        else:
+            counts = raw_counts(level, end)
+        if level == "province":
+            province_counts = counts
         rows = []
         for place, province, commune in _places(level, end):
             raw = {key: counts.get(place, {}).get(key, 0) for key in RAW_KEYS}
@@ -449,7 +460,14 @@ def compute_month(
 
 
 def months_computed() -> list[date]:
-    return list(db.session.scalars(select(Scorecard.month).distinct().order_by(Scorecard.month.desc())))
+    """The months computed, newest first (read from the country's row of each month, by index)."""
+    return list(
+        db.session.scalars(
+            select(Scorecard.month)
+            .where(Scorecard.level == "country", Scorecard.place == COUNTRY)
+            .order_by(Scorecard.month.desc())
+        )
+    )
 
 
 def card(month: date, level: str, place: str) -> Scorecard | None:

@@ -35,8 +35,10 @@ def upgrade():
     sa.UniqueConstraint('month', 'level', 'place', name=op.f('uq_scorecards_month_level_place'))
     )
     op.create_index('ix_scorecards_rank', 'scorecards', ['month', 'level', 'province_code', 'score'], unique=False)
+    op.create_index('ix_scorecards_history', 'scorecards', ['level', 'place', 'month'], unique=False)
 
 
 def downgrade():
+    op.drop_index('ix_scorecards_history', table_name='scorecards')
     op.drop_index('ix_scorecards_rank', table_name='scorecards')
     op.drop_table('scorecards')
