@@ -10,7 +10,7 @@ from flask import Blueprint, Response, current_app, flash, jsonify, redirect, re
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import false, or_, select
 
 from lms.accounts.scope import get_commune, get_team, get_village, member_villages, scope_of
 from lms.core.db import vi_order
@@ -18,8 +18,10 @@ from lms.core.errors import Conflict, NotFound, ValidationFailed
 from lms.core.extensions import db, limiter
 from lms.core.forms import attach_error, failure_status, submit_form
 from lms.fieldwork import outreach, progress, report, targets
+from lms.fieldwork import tasks as tasks_module
 from lms.fieldwork.counts import COUNTRY
-from lms.fieldwork.forms import EntryForm, TargetForm
+from lms.fieldwork.forms import EntryForm, PlatformForm, TargetForm
+from lms.fieldwork.models import LocalPlatform
 from lms.fieldwork.tasks import item_names, items_for, load_tasks, task_by_code
 from lms.places.models import Household, Province, Village
 
@@ -341,7 +343,7 @@ def index():
         )
     if len(places) == 1:
         return redirect(places[0][1])
-    return render_template("fieldwork/index.html", places=places)
+    return render_template("fieldwork/index.html", places=places, manages=scope.manages_places)
 
 
 @bp.get("/fieldwork/<level>/<place>")
@@ -396,6 +398,66 @@ def commune_report(code: str):
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{stem}.{fmt}"'
     return response
+
+
+# --- local platforms -----------------------------------------------------------------------------
+
+
+def _platform_places(viewer) -> list[tuple[str, str]]:
+    """("province:01" or "commune:00004", name) of the places where the viewer adds platforms."""
+    scope = scope_of(viewer)
+    if scope.is_global:
+        provinces = db.session.scalars(select(Province).order_by(Province.code))
+        return [(f"province:{p.code}", p.name) for p in provinces]
+    places = [(f"province:{code}", progress.place_name("province", code)) for code in sorted(scope.province_codes)]
+    places += [(f"commune:{code}", progress.place_name("commune", code)) for code in sorted(scope.commune_codes)]
+    return places
+
+
+@bp.route("/fieldwork/platforms", methods=["GET", "POST"])
+def platforms():
+    viewer = _viewer_or_login()
+    if viewer is None:
+        return current_app.login_manager.unauthorized()
+    if not scope_of(viewer).manages_places:
+        raise NotFound(_("Trang này dành cho cán bộ."))
+    form = PlatformForm()
+    places = _platform_places(viewer)
+    form.place.choices = places
+    form.task.choices = [(t.code, t.name) for t in load_tasks()]
+    if request.method == "GET":
+        form.task.data = "nen-tang-khac"
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            chosen = form.place.data if form.place.data in {code for code, _name in places} else None
+
+            def add():
+                if chosen is None:
+                    raise ValidationFailed(_("Bạn hãy chọn tỉnh hoặc xã/phường trong danh sách."), field="place")
+                level, code = chosen.split(":", 1)
+                return tasks_module.add_platform(viewer, level, code, form.task.data or "", form.name.data or "")
+
+            added = submit_form(form, add)
+            if added is not None:
+                flash(_("Đã thêm nền tảng “%(name)s”.", name=added.name), "success")
+                return redirect(url_for("fieldwork.platforms"))
+            status = failure_status(form)
+        else:
+            status = 422
+    keys = [code for code, _name in places]
+    rows = list(
+        db.session.scalars(
+            select(LocalPlatform)
+            .where(
+                or_(false(), *[(LocalPlatform.level == k.split(":")[0]) & (LocalPlatform.place == k.split(":")[1]) for k in keys])
+            )
+            .order_by(LocalPlatform.level.desc(), LocalPlatform.place, LocalPlatform.id)
+        )
+    )
+    names = dict(places)
+    listed = [(names.get(f"{r.level}:{r.place}", r.place), _task_name(r.task_code), r.name) for r in rows]
+    return render_template("fieldwork/platforms.html", form=form, rows=listed), status
 
 
 def init_app(app) -> None:
