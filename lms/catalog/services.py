@@ -10,6 +10,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
+from sqlalchemy.orm import defer, lazyload
 
 from lms.catalog.content import LOAD, ContentBundle, Problem, load_content, read_taught_in
 from lms.catalog.models import Course, CourseModule, Lesson, Module, Question
@@ -127,8 +128,17 @@ def get_course_module(course: Course, module_slug: str) -> CourseModule:
 
 def lessons_for(course: Course, module: Module | None = None) -> list[Lesson]:
     """The lessons a course shows, in reading order: of one module, or (module=None) of all the
-    course's modules at once (ordered by module id, then position; group them by module_id)."""
-    stmt = select(Lesson).where(Lesson.is_retired.is_(False), Lesson.audience.in_(audiences_for(course)))
+    course's modules at once (ordered by module id, then position; group them by module_id).
+
+    Outlines need titles, slugs and ids only: the bodies stay in the database until one is read
+    (a deferred column, loaded on access), and each lesson's module comes from the session's
+    identity map (loaded once by course_modules or get_course_module) instead of a join that
+    decoded every module's JSON columns once per lesson."""
+    stmt = (
+        select(Lesson)
+        .options(defer(Lesson.body_md), defer(Lesson.body_html), lazyload(Lesson.module))
+        .where(Lesson.is_retired.is_(False), Lesson.audience.in_(audiences_for(course)))
+    )
     if module is not None:
         return list(db.session.scalars(stmt.where(Lesson.module_id == module.id).order_by(Lesson.position)))
     in_course = select(CourseModule.module_id).where(CourseModule.course_id == course.id)
