@@ -82,6 +82,14 @@ PAGES: list[A11yPage] = [
     A11yPage("one certificate", "/certificates/manage/c/{certificate}", ("official",)),
     A11yPage("scorecards of a commune", "/reports/scorecards/communes/{commune}", ("official",)),
     A11yPage("scorecard of a team", "/reports/scorecards/teams/{team}", ("member", "official")),
+    A11yPage("outreach log", "/field/outreach", ("member",)),
+    A11yPage("field work of a commune", "/fieldwork/commune/{commune}", ("official",)),
+    A11yPage("field work of a team", "/fieldwork/team/{team}", ("member", "official")),
+    A11yPage("team targets", "/fieldwork/teams/{team}/targets", ("official",)),
+    A11yPage("local platforms", "/fieldwork/platforms", ("official",)),
+    A11yPage("local platforms, empty", "/fieldwork/platforms", ("official",), submit="Thêm nền tảng"),
+    A11yPage("campaigns of a commune", "/fieldwork/commune/{commune}/campaigns", ("official",)),
+    A11yPage("campaigns of a commune, empty", "/fieldwork/commune/{commune}/campaigns", ("official",), submit="Tạo chiến dịch"),
 ]
 
 

@@ -442,3 +442,55 @@ def test_the_monthly_pdf_has_the_vietnamese_totals(app, factory, world):
     for bad in ("2026-13", "2026-Q1", "abc", "\x00"):
         assert client.get(f"/fieldwork/commune/{DEMO_COMMUNE}/report?month={bad}&format=pdf").status_code == 400
     assert client.get(f"/fieldwork/commune/{DEMO_COMMUNE}/report?month={month}&format=doc").status_code == 400
+
+
+# --- campaigns ----------------------------------------------------------------------------------------
+
+
+def test_a_campaign_shows_its_daily_progress_against_its_targets(app, factory, world):
+    member = signed_in(app, world.phones.member)
+    token = _token(member)
+    today = outreach.today()
+    start = today - timedelta(days=2)
+    # Before the campaign: this household does not count again.
+    assert _send(member, token, _entry(world.households[0], day=start - timedelta(days=1))).status_code == 201
+    assert _send(member, token, _entry(world.households[0], day=start)).status_code == 201
+    assert _send(member, token, _entry(world.households[1], day=start)).status_code == 201
+    assert _send(member, token, _entry(world.households[2], day=today)).status_code == 201
+    assert _send(member, token, _entry(world.households[3], day=today, outcome="follow_up")).status_code == 201
+    assert _send(member, token, _entry(world.households[4], "thanh-toan", day=today)).status_code == 201
+    official_phone = next_phone()
+    factory.user(phone=official_phone, role="commune_official", role_commune=DEMO_COMMUNE)
+    client = signed_in(app, official_phone)
+    url = f"/fieldwork/commune/{DEMO_COMMUNE}/campaigns"
+    page = client.get(url)
+    data = {
+        "csrf_token": csrf_from(page.text),
+        "name": "Mười ngày dịch vụ công",
+        "task": "dich-vu-cong",
+        "starts_on": start.isoformat(),
+        "ends_on": (start + timedelta(days=9)).isoformat(),
+        "households": "5",
+    }
+    bad = client.post(url, data=dict(data, ends_on=(start - timedelta(days=1)).isoformat()))
+    assert (
+        bad.status_code == 422
+        and "Ngày kết thúc phải từ ngày bắt đầu trở đi." in bad.text
+        and "Mười ngày dịch vụ công" in bad.text
+    )
+    assert client.post(url, data=dict(data, households="-1")).text.count("Chỉ tiêu không được là số âm.") == 1
+    response = client.post(url, data=data)
+    assert response.status_code == 302
+    shown = client.get(response.headers["Location"]).text
+    # Two households on the first day (one of them was helped before: not counted), one today.
+    assert "Hộ được giúp xong: 2" in shown and "chỉ tiêu 10 hộ" in shown  # 5 for each of the two teams
+    rows = [" ".join(r.split()) for r in shown.split("<tr>")]
+    assert any(r.startswith(f"<td>{start.strftime('%d/%m/%Y')}</td><td>1</td><td>2</td><td>1</td>") for r in rows), rows
+    assert any(r.startswith(f"<td>{today.strftime('%d/%m/%Y')}</td><td>1</td><td>1</td><td>2</td>") for r in rows), rows
+    assert "<td>Tổ Thôn Đông (Thôn Đông)</td><td>2</td><td>5</td>" in shown
+    far_phone = next_phone()
+    factory.user(phone=far_phone, role="commune_official", role_commune=OTHER_COMMUNE)
+    far = signed_in(app, far_phone)
+    assert far.get(response.headers["Location"]).status_code == 404
+    assert far.get(url).status_code == 404
+    assert signed_in(app, world.phones.leader).get(response.headers["Location"]).status_code == 404

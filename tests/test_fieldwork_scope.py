@@ -62,6 +62,8 @@ def _matrix(world, mine, far):
         (f"/fieldwork/commune/{DEMO_COMMUNE}/report?format=xlsx", officials_in),
         (f"/fieldwork/commune/{OTHER_COMMUNE}/report?format=xlsx", {"far_official": 200, "admin": 200}),
         ("/fieldwork/platforms", {"official": 200, "far_official": 200, "province": 200, "admin": 200}),
+        (f"/fieldwork/commune/{DEMO_COMMUNE}/campaigns", officials_in),
+        (f"/fieldwork/commune/{OTHER_COMMUNE}/campaigns", {"far_official": 200, "admin": 200}),
     ]
 
 

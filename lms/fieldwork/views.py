@@ -5,6 +5,7 @@ set by officials."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from flask import Blueprint, Response, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -17,11 +18,11 @@ from lms.core.db import vi_order
 from lms.core.errors import Conflict, NotFound, ValidationFailed
 from lms.core.extensions import db, limiter
 from lms.core.forms import attach_error, failure_status, submit_form
-from lms.fieldwork import outreach, progress, report, targets
+from lms.fieldwork import campaigns, outreach, progress, report, targets
 from lms.fieldwork import tasks as tasks_module
 from lms.fieldwork.counts import COUNTRY
-from lms.fieldwork.forms import EntryForm, PlatformForm, TargetForm
-from lms.fieldwork.models import LocalPlatform
+from lms.fieldwork.forms import CampaignForm, EntryForm, PlatformForm, TargetForm
+from lms.fieldwork.models import Campaign, LocalPlatform
 from lms.fieldwork.tasks import item_names, items_for, load_tasks, task_by_code
 from lms.places.models import Household, Province, Village
 
@@ -458,6 +459,63 @@ def platforms():
     names = dict(places)
     listed = [(names.get(f"{r.level}:{r.place}", r.place), _task_name(r.task_code), r.name) for r in rows]
     return render_template("fieldwork/platforms.html", form=form, rows=listed), status
+
+
+# --- campaigns -------------------------------------------------------------------------------------
+
+
+def _official():
+    viewer = _viewer_or_login()
+    if viewer is not None and not scope_of(viewer).manages_places:
+        raise NotFound(_("Trang này dành cho cán bộ."))
+    return viewer
+
+
+@bp.route("/fieldwork/commune/<code>/campaigns", methods=["GET", "POST"])
+def commune_campaigns(code: str):
+    viewer = _official()
+    if viewer is None:
+        return current_app.login_manager.unauthorized()
+    commune = get_commune(viewer, code[:5])
+    form = CampaignForm()
+    form.task.choices = [(t.code, t.name) for t in load_tasks()]
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            created = submit_form(
+                form,
+                lambda: campaigns.create(
+                    viewer, commune, form.name.data, form.task.data, form.starts_on.data, form.ends_on.data, form.households.data
+                ),
+            )
+            if created is not None:
+                flash(_("Đã tạo chiến dịch “%(name)s”.", name=created.name), "success")
+                return redirect(url_for("fieldwork.campaign", campaign_id=created.id))
+            status = failure_status(form)
+        else:
+            status = 422
+    elif not form.starts_on.data:
+        start = outreach.today()
+        form.starts_on.data = start.isoformat()
+        form.ends_on.data = (start + timedelta(days=9)).isoformat()
+    rows = [(c, _task_name(c.task_code)) for c in campaigns.of_commune(commune.code)]
+    return render_template("fieldwork/campaigns.html", commune=commune, form=form, rows=rows), status
+
+
+@bp.get("/fieldwork/campaigns/<campaign_id>")
+def campaign(campaign_id: str):
+    viewer = _official()
+    if viewer is None:
+        return current_app.login_manager.unauthorized()
+    row = db.session.get(Campaign, _team_id(campaign_id))
+    if row is None:
+        raise NotFound(_("Không tìm thấy chiến dịch này trong phạm vi bạn quản lý."))
+    try:
+        commune = get_commune(viewer, row.commune_code)
+    except NotFound:
+        raise NotFound(_("Không tìm thấy chiến dịch này trong phạm vi bạn quản lý.")) from None
+    figures = campaigns.campaign_progress(row)
+    return render_template("fieldwork/campaign.html", commune=commune, p=figures, task=_task_name(row.task_code))
 
 
 def init_app(app) -> None:
