@@ -475,7 +475,7 @@ def _official():
 def commune_campaigns(code: str):
     viewer = _official()
     if viewer is None:
-        return current_app.login_manager.unauthorized()
+        return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
     commune = get_commune(viewer, code[:5])
     form = CampaignForm()
     form.task.choices = [(t.code, t.name) for t in load_tasks()]
@@ -506,7 +506,7 @@ def commune_campaigns(code: str):
 def campaign(campaign_id: str):
     viewer = _official()
     if viewer is None:
-        return current_app.login_manager.unauthorized()
+        return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
     row = db.session.get(Campaign, _team_id(campaign_id))
     if row is None:
         raise NotFound(_("Không tìm thấy chiến dịch này trong phạm vi bạn quản lý."))
