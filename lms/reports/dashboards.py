@@ -322,7 +322,9 @@ def _page_for(level: str, key: str, course: Course, members_course: Course | Non
 
 
 def _int_key(key: str) -> int:
-    if not key.isdigit() or int(key) > 2**31 - 1:
+    """A village or team id from the address: ASCII digits within the integer range, else 404
+    ("²" and other Unicode digits pass str.isdigit but are no id)."""
+    if not (0 < len(key) <= 10 and key.isascii() and key.isdigit()) or int(key) > 2**31 - 1:
         raise NotFound(_("Không tìm thấy nơi này."))
     return int(key)
 
