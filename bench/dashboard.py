@@ -101,9 +101,9 @@ def seed(database_url: str, first: int, last: int) -> float:
             db.session.execute(
                 db.text(
                     "INSERT INTO enrollments (user_id, course_id, enrolled_at, last_activity_at, started_at) "
-                    "SELECT u.id, :course, now() - make_interval(days => (u.id::bigint * 7919) % 200),"
-                    " now() - make_interval(days => (u.id::bigint * 7919) % 200 / 2),"
-                    " CASE WHEN u.id % 10 < 7 THEN now() - make_interval(days => (u.id::bigint * 7919) % 200 / 2) END "
+                    "SELECT u.id, :course, now() - make_interval(days => ((u.id::bigint * 7919) % 200)::int),"
+                    " now() - make_interval(days => ((u.id::bigint * 7919) % 200)::int / 2),"
+                    " CASE WHEN u.id % 10 < 7 THEN now() - make_interval(days => ((u.id::bigint * 7919) % 200)::int / 2) END "
                     "FROM users u WHERE u.phone LIKE '+8491%' AND u.id % :share = 0"
                     " AND substr(u.phone, 6)::int BETWEEN CAST(:first AS int) AND CAST(:last AS int)"
                 ),
