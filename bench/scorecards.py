@@ -7,7 +7,7 @@ then times `scorecards.compute_month` (what `flask lms scorecards-compute` runs)
 commune and province, and the province scorecard page (communes ranked by score, the largest
 province) under gunicorn: p50/p99 of sequential requests by a signed-in admin.
 
-Targets: the month computed in <= 300 s, the province page p50 <= 100 ms. The last line prints
+Targets: the month computed in <= 300 s, the province honour roll page p50 <= 100 ms. The last line prints
 the figures and targets; exit status 1 when one is missed.
 
     python -m bench.scorecards [--teams 80000] [--members 3] [--requests 40]
@@ -201,18 +201,21 @@ def main(argv=None) -> int:
             province = db.session.scalar(
                 db.text("SELECT province_code FROM communes GROUP BY province_code ORDER BY count(*) DESC LIMIT 1")
             )
-        path = f"/reports/scorecards/provinces/{province}?month={MONTH:%Y-%m}"
+        honour = f"/honour/{province}?month={MONTH:%Y-%m}"
+        ranking = f"/reports/scorecards/provinces/{province}?month={MONTH:%Y-%m}"
         env = app_env(database_url)
         with gunicorn("bench.hello_app:app", env) as port:
             hello = hello_p50(port, args.requests)
         with gunicorn("wsgi:app", env) as port:
-            p50, p99 = timings(port, path, args.requests)
-        print(f"  province page {path}: p50 {p50:.1f} ms, p99 {p99:.1f} ms; hello p50 {hello:.1f} ms", flush=True)
+            p50, p99 = timings(port, honour, args.requests)
+            ranking_p50, ranking_p99 = timings(port, ranking, args.requests)
+        print(f"  honour roll {honour}: p50 {p50:.1f} ms, p99 {p99:.1f} ms; hello p50 {hello:.1f} ms", flush=True)
+        print(f"  scorecard ranking {ranking}: p50 {ranking_p50:.1f} ms, p99 {ranking_p99:.1f} ms", flush=True)
     ok = elapsed <= TARGET_COMPUTE_S and p50 <= TARGET_P50_MS and written.get("team") == args.teams
     print(
         f"scorecards: {written.get('team', 0):,} teams, {written.get('commune', 0):,} communes,"
         f" {written.get('province', 0)} provinces computed in {elapsed:.1f} s (target <= {TARGET_COMPUTE_S:.0f});"
-        f" province page p50 {p50:.1f} ms (target <= {TARGET_P50_MS:.0f}), {p50 / hello:.1f} x hello's p50 in the same run"
+        f" province honour roll p50 {p50:.1f} ms (target <= {TARGET_P50_MS:.0f}), {p50 / hello:.1f} x hello's p50 in the same run"
         f" | {'PASS' if ok else 'FAIL'}"
     )
     return 0 if ok else 1

@@ -123,4 +123,13 @@ def test_scorecard_routes_leak_nothing(app, factory, world, role):
                 for secret in ("Tổ Ba Đình", "Tổ Hai", "Tổ Vũng Tàu", "Xếp loại"):
                     if secret in response.text:
                         leaks.append(("text", name, secret))
+    # The public honour roll is the same for everyone; no team here scores above 0, so no
+    # certificate of merit exists for anyone.
+    for path in ("/honour?month=2026-10", f"/honour/{HANOI}?month=2026-10", f"/honour/{HCMC}"):
+        if client.get(path).status_code != 200:
+            leaks.append(("honour", path))
+    for team in ("t1", "t2", "t3"):
+        merit = client.get(f"/reports/scorecards/teams/{world[team]}/merit.pdf?month=2026-10")
+        if merit.status_code != (302 if role == "anonymous" else 404):
+            leaks.append(("merit", team, merit.status_code))
     assert leaks == []

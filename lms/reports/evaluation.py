@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import click
-from flask import Blueprint, Flask, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
 from flask.cli import with_appcontext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -20,6 +20,7 @@ from lms.accounts.scope import viewer as current_viewer
 from lms.core.cli import fail, lms_cli
 from lms.core.errors import NotFound, ValidationFailed
 from lms.core.extensions import db
+from lms.core.models import utcnow
 from lms.core.nav import NavEntry, add_nav_entry
 from lms.places.models import Commune, Province, Team
 from lms.reports import scorecards
@@ -43,7 +44,7 @@ class Child:
     key: str
     name: str
     url: str
-    card: Scorecard | None
+    card: scorecards.Rank | None
 
 
 @dataclass
@@ -150,7 +151,7 @@ def _load(segment: str, key: str):
     page = _page(level, key[:16], month or date(2000, 1, 1))
     own = scorecards.card(month, level, page.key) if month else None
     if month and page.children:
-        found = scorecards.cards(month, CHILD[level] or "", [c.key for c in page.children])
+        found = scorecards.ranks(month, CHILD[level] or "", [c.key for c in page.children])
         for child in page.children:
             child.card = found.get(child.key)
         page.children = _ranked(page.children)
@@ -196,6 +197,7 @@ def show(segment: str, key: str):
         month=month,
         own=own,
         history=scorecards.history(level, page.key),
+        honoured=honoured_rank(month, int(page.key)) if month and level == "team" else None,
         child_label=LEVEL_LABELS[child] if child else "",
         level_labels=LEVEL_LABELS,
         fmt_value=fmt_value,
@@ -214,16 +216,16 @@ def export(segment: str, key: str):
     if month is None:
         raise NotFound(_("Chưa có phiếu điểm tháng nào."))
     stem = f"phieu-diem-{page.level}-{page.key}-{month.strftime('%Y-%m')}"
-    headers, rows = _children_table(page, level) if page.children else _breakdown_table(own)
+    headers, rows = _children_table(page, level, month) if page.children else _breakdown_table(own)
     return export_response(stem, headers, rows, fmt)
 
 
-def _children_table(page: Page, level: str):
+def _children_table(page: Page, level: str, month: date):
+    full = scorecards.cards(month, CHILD[level] or "", [c.key for c in page.children])
     criteria = []
-    for child in page.children:
-        if child.card is not None:
-            criteria = [(c["key"], c["name"]) for c in child.card.breakdown["criteria"]]
-            break
+    for found in full.values():
+        criteria = [(c["key"], c["name"]) for c in found.breakdown["criteria"]]
+        break
     headers = [
         str(_("Hạng")),
         str(LEVEL_LABELS[CHILD[level] or "team"]),
@@ -235,7 +237,7 @@ def _children_table(page: Page, level: str):
 
     def rows():
         for rank, child in enumerate(page.children, start=1):
-            card = child.card
+            card = full.get(child.key)
             if card is None:
                 yield (None, child.name, None, "", *[None for _c in criteria], "")
                 continue
@@ -244,7 +246,7 @@ def _children_table(page: Page, level: str):
                 rank,
                 child.name,
                 card.score,
-                card.breakdown["level_name"],
+                card.level_name,
                 *[by_key.get(key) for key, _name in criteria],
                 card.criteria_version,
             )
@@ -259,6 +261,184 @@ def _breakdown_table(own: Scorecard | None):
     rows = [(c["name"], c["value"], c["target"], c["weight"], c["score"], c["level_name"]) for c in own.breakdown["criteria"]]
     rows.append((str(_("Điểm chung")), None, None, None, own.score, own.breakdown["level_name"]))
     return headers, iter(rows)
+
+
+# --- honour roll --------------------------------------------------------------------------------
+
+HONOUR_SIZE = 10  # places honoured per list
+honour_bp = Blueprint("honour", __name__, url_prefix="/honour", template_folder="templates")
+
+
+def honour_public() -> bool:
+    """The public honour roll is on unless LMS_HONOUR_ROLL_PUBLIC is false/off/0."""
+    value = current_app.config.get("HONOUR_ROLL_PUBLIC", True)
+    if isinstance(value, str):
+        return value.strip().lower() not in ("0", "false", "no", "off")
+    return bool(value)
+
+
+@dataclass
+class Honoured:
+    rank: int
+    name: str
+    place: str  # commune, province
+    score: float
+    level_name: str
+    key: str
+
+
+def _honoured(month: date, level: str, province: str | None) -> list[Honoured]:
+    """The best places of a level (team or commune) in a province or the country: score above 0,
+    highest first, ties by place key; names of places only."""
+    stmt = select(Scorecard.place, Scorecard.commune_code, Scorecard.score, Scorecard.level_name).where(
+        Scorecard.month == month, Scorecard.level == level, Scorecard.score > 0
+    )
+    if province is not None:
+        stmt = stmt.where(Scorecard.province_code == province)
+    cards_ = list(db.session.execute(stmt.order_by(Scorecard.score.desc(), Scorecard.place).limit(HONOUR_SIZE)))
+    if not cards_:
+        return []
+    communes = {
+        c.code: c
+        for c in db.session.scalars(select(Commune).where(Commune.code.in_({c.commune_code for c in cards_ if c.commune_code})))
+    }
+    names: dict[str, str] = {}
+    if level == "team":
+        teams = db.session.scalars(select(Team).where(Team.id.in_([int(c.place) for c in cards_]))).unique()
+        names = {str(t.id): f"{t.name} ({t.village.kind} {t.village.name})" for t in teams}
+    result = []
+    for rank, card_ in enumerate(cards_, start=1):
+        commune = communes.get(card_.commune_code or "")
+        if commune is None:
+            continue
+        if level == "team":
+            name, place = names.get(card_.place, ""), f"{commune.name}, {commune.province.name}"
+        else:
+            name, place = commune.name, commune.province.name
+        result.append(Honoured(rank, name, place, card_.score, card_.level_name, card_.place))
+    return result
+
+
+def _honour_month() -> tuple[list[date], date | None]:
+    months = scorecards.months_computed()
+    return months, _month(months)
+
+
+def _public_gate() -> None:
+    if not honour_public():
+        raise NotFound(_("Bảng vinh danh công khai đang tắt."))
+
+
+@honour_bp.get("")
+def honour_country():
+    _public_gate()
+    months, month = _honour_month()
+    provinces = []
+    if month is not None:
+        names = {p.code: p.name for p in db.session.scalars(select(Province))}
+        found = scorecards.ranks(month, "province", list(names))
+        provinces = sorted(
+            ((names[code], rank.score, rank.level_name, code) for code, rank in found.items()),
+            key=lambda row: (-row[1], row[0]),
+        )
+    response = current_app.make_response(
+        render_template(
+            "reports/honour.html",
+            title=_("Cả nước"),
+            months=months,
+            month=month,
+            teams=_honoured(month, "team", None) if month else [],
+            communes=_honoured(month, "commune", None) if month else [],
+            provinces=provinces,
+            province=None,
+            fmt_score=fmt_score,
+            month_label=month_label,
+        )
+    )
+    response.cache_control.public = True
+    response.cache_control.max_age = 600
+    return response
+
+
+@honour_bp.get("/<code>")
+def honour_province(code: str):
+    _public_gate()
+    province = db.session.get(Province, code) if len(code) == 2 and code.isdigit() else None
+    if province is None:
+        raise NotFound(_("Không có tỉnh/thành phố này."))
+    months, month = _honour_month()
+    response = current_app.make_response(
+        render_template(
+            "reports/honour.html",
+            title=province.name,
+            months=months,
+            month=month,
+            teams=_honoured(month, "team", province.code) if month else [],
+            communes=_honoured(month, "commune", province.code) if month else [],
+            provinces=[],
+            province=province,
+            fmt_score=fmt_score,
+            month_label=month_label,
+        )
+    )
+    response.cache_control.public = True
+    response.cache_control.max_age = 600
+    return response
+
+
+def honoured_rank(month: date, team_id: int) -> Honoured | None:
+    """The team's place on its province's honour roll of the month, if it is on it."""
+    own = scorecards.card(month, "team", str(team_id))
+    if own is None:
+        return None
+    for honoured in _honoured(month, "team", own.province_code):
+        if honoured.key == str(team_id):
+            return honoured
+    return None
+
+
+@bp.get("/teams/<key>/merit.pdf")
+@requires_scope("sees_people")
+def merit(key: str):
+    """A certificate of merit for a team on its province's honour roll of the month, drawn by the
+    certificate renderer (same fonts, stylesheet and locked-down fetcher) from certificates/merit.html."""
+    from lms.certificates import render, settings
+
+    team = get_team(current_viewer(), _team_id(key[:16]))
+    months = scorecards.months_computed()
+    month = _month(months)
+    honoured = honoured_rank(month, team.id) if month else None
+    if month is None or honoured is None:
+        raise NotFound(_("Tổ này không có trong bảng vinh danh của tỉnh tháng này."))
+    commune = team.village.commune
+    renderer = render.get_renderer(settings.template_dir())
+    url = f"{settings.public_base_url()}{url_for('honour.honour_province', code=commune.province_code)}"
+    name = render.printable(f"{team.name} ({team.village.kind} {team.village.name})")
+    context = {
+        "name": name,
+        "name_size": render.name_size(name),
+        "reason": render.printable(
+            f"Xếp thứ {honoured.rank} trong các tổ công nghệ số cộng đồng của {commune.province.name}, "
+            f"đạt {fmt_score(honoured.score)} điểm, xếp loại {honoured.level_name}"
+        ),
+        "place": render.printable(f"{commune.name}, {commune.province.name}"),
+        "month": month_label(month),
+        "issuer": render.printable(settings.issuer_name()),
+        "issued_on_long": render.vietnamese_date(render.local_date(utcnow())),
+        "score": fmt_score(honoured.score),
+        "verify_hint": url.split("://", 1)[-1],
+        "qr_src": render.QR_URL,
+    }
+    _css, html_class, _fonts, _x, _y = render._weasyprint()
+    markup = renderer.env.get_template("merit.html").render(**context)
+    with renderer.lock:
+        document = html_class(
+            string=markup, base_url=renderer._base(), url_fetcher=renderer._fetcher({render.QR_URL: render.qr_png(url)})
+        )
+        pdf = document.write_pdf(stylesheets=[renderer.stylesheet], font_config=renderer.font_config)
+    response = current_app.response_class(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="giay-khen-to-{team.id}-{month:%Y-%m}.pdf"'
+    return response
 
 
 # --- command -------------------------------------------------------------------------------------
@@ -296,4 +476,6 @@ def scorecards_compute_command(month_text: str | None, replace: bool) -> None:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    app.register_blueprint(honour_bp)
+    add_nav_entry(app, NavEntry("honour.honour_country", _l("Bảng vinh danh"), 90, lambda _user: honour_public(), place="footer"))
     add_nav_entry(app, NavEntry("evaluation.index", _l("Đánh giá"), 26, capability("sees_people")))

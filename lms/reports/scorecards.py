@@ -51,6 +51,7 @@ class Scorecard(Model):
         UniqueConstraint("month", "level", "place"),
         Index("ix_scorecards_rank", "month", "level", "province_code", "score"),
         Index("ix_scorecards_history", "level", "place", "month"),
+        Index("ix_scorecards_top", "month", "level", "score"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -61,6 +62,7 @@ class Scorecard(Model):
     commune_code: Mapped[str | None] = mapped_column(String(5))
     score: Mapped[float] = mapped_column(Float)
     level_key: Mapped[str] = mapped_column(String(32))
+    level_name: Mapped[str] = mapped_column(String(80))  # as the criteria named it that month
     criteria_version: Mapped[str] = mapped_column(String(32))
     criteria_sha256: Mapped[str] = mapped_column(String(64))
     # {"raw": {...}, "criteria": [...], "level_name": ..., "criteria_name": ...}: everything the
@@ -444,6 +446,7 @@ def compute_month(
                     "commune_code": commune,
                     "score": card["score"],
                     "level_key": card["level_key"],
+                    "level_name": card["level_name"][:80],
                     "criteria_version": criteria.version,
                     "criteria_sha256": criteria.sha256,
                     "breakdown": card,
@@ -474,6 +477,28 @@ def card(month: date, level: str, place: str) -> Scorecard | None:
     return db.session.scalar(
         select(Scorecard).where(Scorecard.month == month, Scorecard.level == level, Scorecard.place == place)
     )
+
+
+@dataclass(frozen=True)
+class Rank:
+    """What a ranking shows of a scorecard (no breakdown: a table of hundreds of places reads
+    three columns, not their JSON)."""
+
+    place: str
+    score: float
+    level_name: str
+    criteria_version: str
+
+
+def ranks(month: date, level: str, places: list[str]) -> dict[str, Rank]:
+    if not places:
+        return {}
+    rows = db.session.execute(
+        select(Scorecard.place, Scorecard.score, Scorecard.level_name, Scorecard.criteria_version).where(
+            Scorecard.month == month, Scorecard.level == level, Scorecard.place.in_(places)
+        )
+    )
+    return {row[0]: Rank(*row) for row in rows}
 
 
 def cards(month: date, level: str, places: list[str]) -> dict[str, Scorecard]:

@@ -27,6 +27,7 @@ def upgrade():
     sa.Column('commune_code', sa.String(length=5), nullable=True),
     sa.Column('score', sa.Float(), nullable=False),
     sa.Column('level_key', sa.String(length=32), nullable=False),
+    sa.Column('level_name', sa.String(length=80), nullable=False),
     sa.Column('criteria_version', sa.String(length=32), nullable=False),
     sa.Column('criteria_sha256', sa.String(length=64), nullable=False),
     sa.Column('breakdown', sa.JSON(), nullable=False),
@@ -36,9 +37,11 @@ def upgrade():
     )
     op.create_index('ix_scorecards_rank', 'scorecards', ['month', 'level', 'province_code', 'score'], unique=False)
     op.create_index('ix_scorecards_history', 'scorecards', ['level', 'place', 'month'], unique=False)
+    op.create_index('ix_scorecards_top', 'scorecards', ['month', 'level', 'score'], unique=False)
 
 
 def downgrade():
+    op.drop_index('ix_scorecards_top', table_name='scorecards')
     op.drop_index('ix_scorecards_history', table_name='scorecards')
     op.drop_index('ix_scorecards_rank', table_name='scorecards')
     op.drop_table('scorecards')
