@@ -44,11 +44,24 @@ def month_of(day: date) -> date:
     return day.replace(day=1)
 
 
+_provinces: dict[str, str] = {}
+
+
+def province_of(commune_code: str) -> str:
+    """A commune's province (kept per process: the 2025 codes do not move between provinces)."""
+    if commune_code not in _provinces:
+        found = db.session.scalar(select(Commune.province_code).where(Commune.code == commune_code))
+        if found is None:
+            return ""
+        _provinces[commune_code] = found
+    return _provinces[commune_code]
+
+
 def places_of_entry(entry: OutreachEntry) -> list[Key]:
-    province = db.session.scalar(select(Commune.province_code).where(Commune.code == entry.commune_code))
+    province = province_of(entry.commune_code)
     return [
         ("country", COUNTRY),
-        ("province", province or ""),
+        ("province", province),
         ("commune", entry.commune_code),
         ("village", str(entry.village_id)),
         ("team", str(entry.team_id)),

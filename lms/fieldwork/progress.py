@@ -150,13 +150,13 @@ def quiet_teams(level: str, key: str, days: int = QUIET_DAYS, limit: int = 200) 
     teams = list(db.session.scalars(teams_of(level, key).order_by(Team.id)))
     if not teams:
         return []
-    last = dict(
-        db.session.execute(
-            select(OutreachEntry.team_id, func.max(OutreachEntry.created_at))
-            .where(OutreachEntry.team_id.in_([t.id for t in teams]))
-            .group_by(OutreachEntry.team_id)
-        ).all()
-    )
+    # One correlated max() per team: each is a backward scan of the (team_id, created_at) index
+    # that stops at its first row, so the cost does not grow with the entries.
+    latest = select(func.max(OutreachEntry.created_at)).where(OutreachEntry.team_id == Team.id).correlate(Team).scalar_subquery()
+    last = {
+        team_id: moment
+        for team_id, moment in db.session.execute(select(Team.id, latest).where(Team.id.in_([t.id for t in teams]))).all()
+    }
     since = utcnow() - timedelta(days=days)
     quiet = []
     for team in teams:

@@ -6,8 +6,11 @@ memory). Numbers come from the counters only."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -62,11 +65,29 @@ def html(report: MonthlyReport) -> str:
     return render_template("fieldwork/report_pdf.html", report=report, tasks=load_tasks())
 
 
+# Rendered PDFs by the SHA-256 of their HTML: the same numbers give the same file, so a second
+# download (another official, a double click) skips WeasyPrint; any new entry changes the HTML.
+_PDF_CACHE: OrderedDict[str, bytes] = OrderedDict()
+_PDF_CACHE_SIZE = 32
+_pdf_lock = threading.Lock()
+
+
 def pdf(report: MonthlyReport) -> bytes:
     from weasyprint import HTML
 
+    markup = html(report)
+    key = hashlib.sha256(markup.encode()).hexdigest()
+    with _pdf_lock:
+        if key in _PDF_CACHE:
+            _PDF_CACHE.move_to_end(key)
+            return _PDF_CACHE[key]
     fonts = Path(current_app.config["CONTENT_ROOT"]) / "certificates"
-    return HTML(string=html(report), base_url=fonts.resolve().as_uri() + "/").write_pdf()
+    body = HTML(string=markup, base_url=fonts.resolve().as_uri() + "/").write_pdf()
+    with _pdf_lock:
+        _PDF_CACHE[key] = body
+        while len(_PDF_CACHE) > _PDF_CACHE_SIZE:
+            _PDF_CACHE.popitem(last=False)
+    return body
 
 
 def _cell(value):

@@ -170,8 +170,9 @@ def api_record():
     except Conflict as error:  # a duplicate visit
         db.session.rollback()
         return jsonify(message=error.message, field=error.field), 409
+    entry_id = recorded.entry.id  # read before the commit expires the row
     db.session.commit()
-    return jsonify(id=recorded.entry.id, repeated=recorded.repeated), 200 if recorded.repeated else 201
+    return jsonify(id=entry_id, repeated=recorded.repeated), 200 if recorded.repeated else 201
 
 
 @bp.route("/field/outreach/<entry_id>", methods=["GET", "POST"])
