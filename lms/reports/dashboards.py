@@ -24,8 +24,8 @@ from lms.core.nav import NavEntry, add_nav_entry
 from lms.core.text import vi_sort_key
 from lms.places.models import Commune, Province, Team, Village
 from lms.reports import chart
-from lms.reports.figures import MEASURES, Figures, figures, household_totals, trend
-from lms.reports.models import COUNTRY
+from lms.reports.figures import MEASURES, Figures, figures, trend
+from lms.reports.models import COUNTRY, NO_COURSE
 
 bp = Blueprint("reports", __name__, url_prefix="/reports", template_folder="templates", static_folder="static")
 
@@ -123,11 +123,16 @@ def _order(rows: list[Row], sort: str, descending: bool, status: str) -> list[Ro
 # --- the levels --------------------------------------------------------------------------------
 
 
-def _rows(level: str, places: list[tuple[str, str, str | None]], course: Course) -> list[Row]:
+def _rows(level: str, places: list[tuple[str, str, str | None]], course: Course, also: Course | None = None) -> list[Row]:
+    """The places' figures for the course, their households (the NO_COURSE row) and, with `also`,
+    the certified of a second course in row.extra: one read of the counters for all of it."""
     keys = [key for key, _name, _url in places]
-    found = figures(level, keys, [course.id])
-    households = household_totals(level, keys) if level != "team" else {}
-    return [Row(key, name, url, found[(key, course.id)], households.get(key, 0)) for key, name, url in places]
+    found = figures(level, keys, [course.id, NO_COURSE, *([also.id] if also else [])])
+    rows = [Row(key, name, url, found[(key, course.id)], found[(key, NO_COURSE)].households) for key, name, url in places]
+    if also is not None:
+        for row in rows:
+            row.extra = str(found[(row.key, also.id)].certified)
+    return rows
 
 
 def _country_page(course: Course) -> Page:
@@ -166,11 +171,8 @@ def _commune_crumbs(commune: Commune, course: Course) -> list[tuple[str, str]]:
 
 def _team_rows(teams: list[Team], course: Course, members_course: Course | None) -> list[Row]:
     """Teams with their figures for the chosen course, and members certified in the members' course."""
-    rows = _rows("team", [(str(t.id), t.name, url_for("reports.team", team_id=t.id, course=course.slug)) for t in teams], course)
-    if members_course is not None:
-        members = figures("team", [row.key for row in rows], [members_course.id])
-        for row in rows:
-            row.extra = str(members[(row.key, members_course.id)].certified)
+    places = [(str(t.id), t.name, url_for("reports.team", team_id=t.id, course=course.slug)) for t in teams]
+    rows = _rows("team", places, course, also=members_course)
     by_id = {str(t.id): t for t in teams}
     for row in rows:
         row.name = f"{row.name} ({by_id[row.key].village.name})"
@@ -256,9 +258,11 @@ class Cells:
         return cells
 
 
-def _summary(page: Page, courses: list[Course]) -> list[tuple[Course, Figures]]:
-    found = figures(page.level, [page.key], [c.id for c in courses])
-    return [(course, found[(page.key, course.id)]) for course in courses]
+def _summary(page: Page, courses: list[Course]) -> tuple[list[tuple[Course, Figures]], int | None]:
+    """Each course's figures for the page's own place, and the households the place has."""
+    found = figures(page.level, [page.key], [*(c.id for c in courses), NO_COURSE])
+    households = found[(page.key, NO_COURSE)].households if page.level != "team" else None
+    return [(course, found[(page.key, course.id)]) for course in courses], households
 
 
 def _render(page: Page, courses: list[Course], course: Course, members_course: Course | None):
@@ -273,14 +277,14 @@ def _render(page: Page, courses: list[Course], course: Course, members_course: C
         chart.Series("certified", str(_("Chứng nhận")), "#9a4d00", "2 3"),
     ]
     svg = chart.trend_svg(weeks, series, _("Theo tuần, 26 tuần gần nhất: %(course)s", course=course.title))
-    households = household_totals(page.level, [page.key]).get(page.key, 0) if page.level != "team" else None
+    summary, households = _summary(page, courses)
     return render_template(
         "reports/dashboard.html",
         page=page,
         courses=courses,
         course=course,
         members_course=members_course,
-        summary=_summary(page, courses),
+        summary=summary,
         households=households,
         weeks=weeks,
         svg=svg,
