@@ -82,6 +82,8 @@ PAGES: list[A11yPage] = [
     A11yPage("one certificate", "/certificates/manage/c/{certificate}", ("official",)),
     A11yPage("honour roll", "/honour", PUBLIC),
     A11yPage("honour roll of a province", "/honour/01", PUBLIC),
+    A11yPage("public statistics of a province", "/stats/provinces/01", PUBLIC),
+    A11yPage("public statistics of a commune", "/stats/communes/{commune}", PUBLIC),
     A11yPage("scorecards of a commune", "/reports/scorecards/communes/{commune}", ("official",)),
     A11yPage("scorecard of a team", "/reports/scorecards/teams/{team}", ("member", "official")),
     A11yPage("outreach log", "/field/outreach", ("member",)),

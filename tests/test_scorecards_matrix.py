@@ -123,9 +123,10 @@ def test_scorecard_routes_leak_nothing(app, factory, world, role):
                 for secret in ("Tổ Ba Đình", "Tổ Hai", "Tổ Vũng Tàu", "Xếp loại"):
                     if secret in response.text:
                         leaks.append(("text", name, secret))
-    # The public honour roll is the same for everyone; no team here scores above 0, so no
+    # The public honour roll and statistics are the same for everyone; no team here scores above 0, so no
     # certificate of merit exists for anyone.
-    for path in ("/honour?month=2026-10", f"/honour/{HANOI}?month=2026-10", f"/honour/{HCMC}"):
+    public = ("/honour?month=2026-10", f"/honour/{HANOI}?month=2026-10", f"/honour/{HCMC}", "/stats", f"/stats/provinces/{HANOI}")
+    for path in (*public, f"/stats/communes/{DEMO_COMMUNE}"):
         if client.get(path).status_code != 200:
             leaks.append(("honour", path))
     for team in ("t1", "t2", "t3"):

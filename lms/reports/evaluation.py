@@ -5,8 +5,11 @@ dashboards."""
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import click
 from flask import Blueprint, Flask, current_app, redirect, render_template, request, url_for
@@ -36,6 +39,7 @@ LEVEL_LABELS = {
     "province": _l("Tỉnh/thành phố"),
     "commune": _l("Xã/phường/đặc khu"),
     "team": _l("Tổ công nghệ số cộng đồng"),
+    "village": _l("Thôn/tổ dân phố"),
 }
 
 
@@ -441,6 +445,156 @@ def merit(key: str):
     return response
 
 
+# --- public statistics ---------------------------------------------------------------------------
+
+stats_bp = Blueprint("stats", __name__, url_prefix="/stats", template_folder="templates")
+SMALL = 5  # counts from 1 to 4 are shown as "< 5", so nobody can be singled out
+STATS_WEEKS = 12
+_stats_cache: dict[tuple, tuple[float, Any]] = {}
+_stats_lock = threading.Lock()
+
+
+def stats_public() -> bool:
+    """The public statistics are on unless LMS_PUBLIC_STATS is false/off/0."""
+    value = current_app.config.get("PUBLIC_STATS", True)
+    if isinstance(value, str):
+        return value.strip().lower() not in ("0", "false", "no", "off")
+    return bool(value)
+
+
+def clear_stats_cache() -> None:
+    with _stats_lock:
+        _stats_cache.clear()
+
+
+def shown(value: int) -> str:
+    """A count for the public: 1 to 4 suppressed."""
+    if 0 < value < SMALL:
+        return "< 5"
+    return f"{value:,}".replace(",", ".")
+
+
+@dataclass(frozen=True)
+class StatsRow:
+    key: str
+    name: str
+    completed: int
+    certified: int
+    households: int
+
+
+@dataclass(frozen=True)
+class Stats:
+    courses: list[tuple[str, int, int]]  # course title, completed, certified
+    households: int  # households reached by the citizens' course
+    households_total: int
+    rows: list[StatsRow]  # the places one level down
+    weeks: list[tuple[date, int, int]]  # week, completions, certificates (citizens' course)
+
+
+def _stats(level: str, key: str, children: list[tuple[str, str]], child_level: str) -> Stats:
+    """The figures of a place from the rollup counters (no records of people are read)."""
+    from lms.catalog.services import list_courses
+    from lms.reports.figures import figures, household_totals, trend
+
+    def compute() -> Stats:
+        courses = list_courses()
+        found = figures(level, [key], [c.id for c in courses])
+        citizens = next((c for c in courses if c.slug == scorecards.CITIZENS_COURSE), courses[0] if courses else None)
+        per_course = [(c.title, found[(key, c.id)].completed, found[(key, c.id)].certified) for c in courses]
+        rows: list[StatsRow] = []
+        weeks: list[tuple[date, int, int]] = []
+        households = 0
+        if citizens is not None:
+            households = found[(key, citizens.id)].households
+            below = figures(child_level, [k for k, _n in children], [citizens.id])
+            rows = [
+                StatsRow(
+                    k, n, below[(k, citizens.id)].completed, below[(k, citizens.id)].certified, below[(k, citizens.id)].households
+                )
+                for k, n in children
+            ]
+            weeks = [(w.start, w.completed, w.certified) for w in trend(level, key, citizens.id, weeks=STATS_WEEKS)]
+        total = household_totals(level, [key]).get(key, 0)
+        return Stats(per_course, households, total, rows, weeks)
+
+    cache_key = (level, key)
+    seconds = float(current_app.config.get("PUBLIC_STATS_CACHE_SECONDS", 600))
+    now = time.monotonic()
+    with _stats_lock:
+        hit = _stats_cache.get(cache_key)
+    if hit is not None and now - hit[0] < seconds:
+        return hit[1]
+    value = compute()
+    with _stats_lock:
+        _stats_cache[cache_key] = (now, value)
+    return value
+
+
+def _stats_page(title: str, level: str, key: str, children, child_level: str, child_url, crumbs):
+    if not stats_public():
+        raise NotFound(_("Trang thống kê công khai đang tắt."))
+    data = _stats(level, key, children, child_level)
+    response = current_app.make_response(
+        render_template(
+            "reports/stats.html",
+            title=title,
+            level=level,
+            data=data,
+            child_label=LEVEL_LABELS.get(child_level, ""),
+            child_url=child_url,
+            crumbs=crumbs,
+            shown=shown,
+        )
+    )
+    response.cache_control.public = True
+    response.cache_control.max_age = 600
+    return response
+
+
+@stats_bp.get("")
+def stats_country():
+    provinces = sorted(db.session.scalars(select(Province)), key=lambda p: p.name)
+    return _stats_page(
+        str(_("Cả nước")),
+        "country",
+        COUNTRY,
+        [(p.code, p.name) for p in provinces],
+        "province",
+        lambda code: url_for("stats.stats_province", code=code),
+        [],
+    )
+
+
+@stats_bp.get("/provinces/<code>")
+def stats_province(code: str):
+    province = db.session.get(Province, code) if len(code) == 2 and code.isdigit() else None
+    if province is None:
+        raise NotFound(_("Không có tỉnh/thành phố này."))
+    communes = db.session.scalars(select(Commune).where(Commune.province_code == province.code).order_by(Commune.name))
+    return _stats_page(
+        province.name,
+        "province",
+        province.code,
+        [(c.code, c.name) for c in communes],
+        "commune",
+        lambda code: url_for("stats.stats_commune", code=code),
+        [(str(_("Cả nước")), url_for("stats.stats_country"))],
+    )
+
+
+@stats_bp.get("/communes/<code>")
+def stats_commune(code: str):
+    commune = db.session.get(Commune, code) if len(code) == 5 and code.isdigit() else None
+    if commune is None:
+        raise NotFound(_("Không có xã/phường này."))
+    crumbs = [
+        (str(_("Cả nước")), url_for("stats.stats_country")),
+        (commune.province.name, url_for("stats.stats_province", code=commune.province_code)),
+    ]
+    return _stats_page(commune.full_name, "commune", commune.code, [], "village", None, crumbs)
+
+
 # --- command -------------------------------------------------------------------------------------
 
 
@@ -451,7 +605,6 @@ def merit(key: str):
 def scorecards_compute_command(month_text: str | None, replace: bool) -> None:
     """Compute the monthly scorecards of every team, commune and province with the criteria in
     criteria/evaluation.yaml. A month already computed is kept unless --replace."""
-    import time
 
     started = time.perf_counter()
     try:
@@ -477,5 +630,9 @@ def scorecards_compute_command(month_text: str | None, replace: bool) -> None:
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(honour_bp)
+    app.register_blueprint(stats_bp)
+    add_nav_entry(
+        app, NavEntry("stats.stats_country", _l("Thống kê công khai"), 91, lambda _user: stats_public(), place="footer")
+    )
     add_nav_entry(app, NavEntry("honour.honour_country", _l("Bảng vinh danh"), 90, lambda _user: honour_public(), place="footer"))
     add_nav_entry(app, NavEntry("evaluation.index", _l("Đánh giá"), 26, capability("sees_people")))
