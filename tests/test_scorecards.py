@@ -330,10 +330,12 @@ def test_hostile_months_get_a_message(app, factory, world, query):
         assert "Tháng phải có dạng" in response.text or "%00" in query
 
 
-@pytest.mark.parametrize("key", ["99999999999999999999", "-1", "1%00", "abc"])
+@pytest.mark.parametrize("key", ["99999999999999999999", "-1", "1%00", "abc", "%C2%B2", "1%C2%B2"])
 def test_hostile_places_are_not_found(app, factory, world, key):
     client = login_as(app, factory, role="admin")[0]
     for segment in ("teams", "communes", "provinces", "nowhere"):
+        merit = client.get(f"/reports/scorecards/teams/{key}/merit.pdf")
+        assert merit.status_code == (400 if "%00" in key else 404)
         # A NUL byte is refused with 400 before any view (lms/core/security.py).
         expected = 400 if "%00" in key else 404
         assert client.get(f"/reports/scorecards/{segment}/{key}").status_code == expected

@@ -81,14 +81,14 @@ def month_label(month: date) -> str:
 
 def _province(code: str) -> Province:
     scope = scope_of(current_viewer())
-    province = db.session.get(Province, code) if len(code) == 2 and code.isdigit() else None
+    province = db.session.get(Province, code) if len(code) == 2 and (code.isascii() and code.isdigit()) else None
     if province is None or not (scope.is_global or province.code in scope.province_codes):
         raise NotFound(_("Không tìm thấy tỉnh/thành phố này trong phạm vi bạn quản lý."))
     return province
 
 
 def _team_id(key: str) -> int:
-    if not key.isdigit() or int(key) > 2**31 - 1:
+    if not (key.isascii() and key.isdigit()) or int(key) > 2**31 - 1:
         raise NotFound(_("Không tìm thấy nơi này."))
     return int(key)
 
@@ -367,7 +367,7 @@ def honour_country():
 @honour_bp.get("/<code>")
 def honour_province(code: str):
     _public_gate()
-    province = db.session.get(Province, code) if len(code) == 2 and code.isdigit() else None
+    province = db.session.get(Province, code) if len(code) == 2 and (code.isascii() and code.isdigit()) else None
     if province is None:
         raise NotFound(_("Không có tỉnh/thành phố này."))
     months, month = _honour_month()
@@ -568,7 +568,7 @@ def stats_country():
 
 @stats_bp.get("/provinces/<code>")
 def stats_province(code: str):
-    province = db.session.get(Province, code) if len(code) == 2 and code.isdigit() else None
+    province = db.session.get(Province, code) if len(code) == 2 and (code.isascii() and code.isdigit()) else None
     if province is None:
         raise NotFound(_("Không có tỉnh/thành phố này."))
     communes = db.session.scalars(select(Commune).where(Commune.province_code == province.code).order_by(Commune.name))
@@ -585,7 +585,7 @@ def stats_province(code: str):
 
 @stats_bp.get("/communes/<code>")
 def stats_commune(code: str):
-    commune = db.session.get(Commune, code) if len(code) == 5 and code.isdigit() else None
+    commune = db.session.get(Commune, code) if len(code) == 5 and (code.isascii() and code.isdigit()) else None
     if commune is None:
         raise NotFound(_("Không có xã/phường này."))
     crumbs = [
