@@ -49,7 +49,9 @@ class Scope:
         return self.manages_places or bool(self.led_team_ids)
 
 
-# Roles and led teams in one round trip; built once because it runs on every page.
+# Roles, led teams and the villages of the user's teams in one round trip; built once because it
+# runs on every page.
+_MEMBER_VILLAGE = "member-village"  # not a role: marks the rows of member_villages
 _SCOPE_ROWS: CompoundSelect[str, str | None, str | None, int | None] = union_all(
     select(RoleAssignment.role, RoleAssignment.province_code, RoleAssignment.commune_code, cast(null(), Integer)).where(
         RoleAssignment.user_id == bindparam("user")
@@ -57,6 +59,11 @@ _SCOPE_ROWS: CompoundSelect[str, str | None, str | None, int | None] = union_all
     select(literal(Role.TEAM_LEADER.value), cast(null(), String), cast(null(), String), TeamMembership.team_id).where(
         TeamMembership.user_id == bindparam("user"), TeamMembership.is_leader.is_(True)
     ),
+    # The villages of every team the user belongs to (member_villages), in the same round trip:
+    # the menu asks for both on every page.
+    select(literal(_MEMBER_VILLAGE), cast(null(), String), cast(null(), String), Team.village_id)
+    .join(TeamMembership, TeamMembership.team_id == Team.id)
+    .where(TeamMembership.user_id == bindparam("user")),
 )
 
 
@@ -67,24 +74,33 @@ def scope_of(user: User | None) -> Scope:
     cache = g.setdefault("_lms_scopes", {}) if has_request_context() else {}
     key = (user.id, user.session_version)
     if key not in cache:
-        cache[key] = _compute_scope(user.id)
+        cache[key], villages = _compute_scope(user.id)
+        if has_request_context():
+            g.setdefault("_lms_member_villages", {})[user.id] = villages
     return cache[key]
 
 
-def _compute_scope(user_id: int) -> Scope:
+def _compute_scope(user_id: int) -> tuple[Scope, frozenset[int]]:
+    """The user's scope, and the villages of their teams (for member_villages)."""
+    is_global = False
     provinces: set[str] = set()
     communes: set[str] = set()
     led: set[int] = set()
-    for role, province, commune, team_id in db.session.execute(_SCOPE_ROWS, {"user": user_id}):
-        if role == Role.ADMIN:
-            return Scope(is_global=True)
-        if role == Role.PROVINCE_OFFICIAL and province:
+    villages: set[int] = set()
+    for role, province, commune, number in db.session.execute(_SCOPE_ROWS, {"user": user_id}):
+        if role == _MEMBER_VILLAGE:
+            villages.add(number)
+        elif role == Role.ADMIN:
+            is_global = True
+        elif role == Role.PROVINCE_OFFICIAL and province:
             provinces.add(province)
         elif role == Role.COMMUNE_OFFICIAL and commune:
             communes.add(commune)
-        elif role == Role.TEAM_LEADER and team_id is not None:
-            led.add(team_id)
-    return Scope(False, frozenset(provinces), frozenset(communes), frozenset(led))
+        elif role == Role.TEAM_LEADER and number is not None:
+            led.add(number)
+    if is_global:
+        return Scope(is_global=True), frozenset(villages)
+    return Scope(False, frozenset(provinces), frozenset(communes), frozenset(led)), frozenset(villages)
 
 
 def _commune_condition(scope: Scope, column):
@@ -260,16 +276,13 @@ def member_villages(user: User | None) -> frozenset[int]:
     """The villages of the teams the user belongs to, as a member or as its leader (once per request)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return frozenset()
-    cache = g.setdefault("_lms_member_villages", {}) if has_request_context() else {}
+    if not has_request_context():
+        return _compute_scope(user.id)[1]
+    cache = g.setdefault("_lms_member_villages", {})
     if user.id not in cache:
-        cache[user.id] = frozenset(
-            db.session.scalars(
-                select(Team.village_id)
-                .join(TeamMembership, TeamMembership.team_id == Team.id)
-                .where(TeamMembership.user_id == user.id)
-                .distinct()
-            )
-        )
+        scope_of(user)  # loads them with the scope, in the same query, and fills this cache
+    if user.id not in cache:  # the scope was known already
+        cache[user.id] = _compute_scope(user.id)[1]
     return cache[user.id]
 
 

@@ -10,7 +10,7 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 
 from lms.accounts.models import User, UserSession
 from lms.core.extensions import db
@@ -58,6 +58,23 @@ def end_all(user: User) -> None:
     )
 
 
+MAX_ID = 2**31 - 1  # ids and versions are 32-bit integer columns
+
+# Built once: this runs on every signed-in request, and building the statement cost more than
+# running it.
+_LOAD = (
+    select(User)
+    .join(UserSession, UserSession.user_id == User.id)
+    .where(
+        User.id == bindparam("user"),
+        User.session_version == bindparam("version"),
+        UserSession.token_hash == bindparam("token"),
+        UserSession.ended_at.is_(None),
+        UserSession.created_at >= bindparam("oldest"),
+    )
+)
+
+
 def load(login_id: str) -> User | None:
     """The user of a login id "<user id>:<session version>:<token>", or None when it is malformed,
     ended, expired, or from before the last logout everywhere. One query."""
@@ -65,17 +82,9 @@ def load(login_id: str) -> User | None:
     if match is None:
         return None
     user_id, version, token = int(match[1]), int(match[2]), match[3]
-    user = db.session.scalar(
-        select(User)
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(
-            User.id == user_id,
-            User.session_version == version,
-            UserSession.token_hash == _digest(token),
-            UserSession.ended_at.is_(None),
-            UserSession.created_at >= _oldest_valid(),
-        )
-    )
+    if user_id > MAX_ID or version > MAX_ID:
+        return None
+    user = db.session.scalar(_LOAD, {"user": user_id, "version": version, "token": _digest(token), "oldest": _oldest_valid()})
     if user is None or not user.is_active:
         return None
     user.login_token = token

@@ -15,6 +15,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lms.accounts.models import User
+from lms.accounts.scope import member_villages
 from lms.catalog.models import Course, CourseModule, Lesson, Module
 from lms.catalog.services import course_modules, lessons_for, shows
 from lms.core import signals
@@ -23,7 +24,6 @@ from lms.core.errors import NotFound
 from lms.core.extensions import db
 from lms.core.models import utcnow
 from lms.learning.models import BestScore, CourseCompletion, Enrollment, LessonProgress, ModuleCompletion
-from lms.places.models import TeamMembership
 
 SENDER = "learning"
 
@@ -33,7 +33,7 @@ def primary_audience(user: User | None) -> str:
         return "citizens"
     if user.is_official:
         return "officials"
-    if db.session.scalar(select(TeamMembership.id).where(TeamMembership.user_id == user.id).limit(1)):
+    if member_villages(user):  # the user's teams, loaded with the menu's scope on every page
         return "members"
     return "citizens"
 
@@ -192,8 +192,11 @@ class CourseOverview:
         return None
 
 
-def course_overview(user: User | None, course: Course) -> CourseOverview:
-    overview = CourseOverview(course=course, enrollment=get_enrollment(user, course))
+def course_overview(user: User | None, course: Course, enrollment: Enrollment | None = None) -> CourseOverview:
+    """The learner's progress in a course (`enrollment`: theirs in it, when the caller has it)."""
+    if enrollment is None:
+        enrollment = get_enrollment(user, course)
+    overview = CourseOverview(course=course, enrollment=enrollment)
     rows = course_modules(course)
     lessons = lessons_for(course)
     read = _read_lesson_ids(user, [lesson.id for lesson in lessons])
@@ -344,7 +347,7 @@ def dashboard(user: User) -> list[CourseOverview]:
     enrollments = db.session.scalars(
         select(Enrollment).where(Enrollment.user_id == user.id).order_by(Enrollment.last_activity_at.desc())
     ).all()
-    return [course_overview(user, e.course) for e in enrollments if not e.course.is_retired]
+    return [course_overview(user, e.course, e) for e in enrollments if not e.course.is_retired]
 
 
 def export_learning(user: User) -> dict:
