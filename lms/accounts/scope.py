@@ -88,7 +88,7 @@ def _compute_scope(user_id: int) -> tuple[Scope, frozenset[int]]:
     led: set[int] = set()
     villages: set[int] = set()
     for role, province, commune, number in db.session.execute(_SCOPE_ROWS, {"user": user_id}):
-        if role == _MEMBER_VILLAGE:
+        if role == _MEMBER_VILLAGE and number is not None:
             villages.add(number)
         elif role == Role.ADMIN:
             is_global = True
