@@ -533,21 +533,31 @@ def test_inline_job_and_progress_json(app, official, village):
     assert (progress["status"], progress["phase"], progress["processed"], progress["finished"]) == ("done", "apply", 5, True)
 
 
-REDIS_URL = "redis://127.0.0.1:6379/12"
+# Redis databases of their own (others: 0 and 11-15).
+REDIS_URL = "redis://127.0.0.1:6379/9"
+
+
+def _app_with_queue(make_app, roster_dir, url: str):
+    import redis
+
+    # Redis runs on the project's machines and .ci/test starts one when it is missing: never skip.
+    connection = redis.Redis.from_url(url)
+    connection.ping()
+    connection.flushdb()
+    yield make_app(REDIS_URL=url, ROSTER_INLINE_BYTES=0, ROSTER_DIR=str(roster_dir))
+    connection.flushdb()
+    connection.close()
 
 
 @pytest.fixture
 def redis_app(app, make_app, roster_dir):
-    import redis
+    yield from _app_with_queue(make_app, roster_dir, REDIS_URL)
 
-    # Redis runs on the project's machines and .ci/test starts one when it is missing: never skip.
-    connection = redis.Redis.from_url(REDIS_URL)
-    connection.ping()
-    connection.flushdb()
-    queued_app = make_app(REDIS_URL=REDIS_URL, ROSTER_INLINE_BYTES=0, ROSTER_DIR=str(roster_dir))
-    yield queued_app
-    connection.flushdb()
-    connection.close()
+
+@pytest.fixture
+def redis_app_2(app, make_app, roster_dir):
+    # A Redis database of its own: tests run in parallel (xdist) must not empty each other's.
+    yield from _app_with_queue(make_app, roster_dir, "redis://127.0.0.1:6379/10")
 
 
 def _work(queued_app) -> None:
@@ -605,7 +615,7 @@ def test_with_a_queue_the_worker_checks_and_writes_and_the_page_shows_progress(r
     assert factory.count(User, User.phone == "+84912300081") == 1
 
 
-def test_a_queue_that_does_not_answer_fails_the_import_with_a_message(redis_app, factory, monkeypatch):
+def test_a_queue_that_does_not_answer_fails_the_import_with_a_message(redis_app_2, factory, monkeypatch):
     from redis.exceptions import ConnectionError as RedisDown
     from rq import Queue
 
@@ -613,9 +623,9 @@ def test_a_queue_that_does_not_answer_fails_the_import_with_a_message(redis_app,
         raise RedisDown("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
     monkeypatch.setattr(Queue, "enqueue", down)
-    client, _, _, _ = login_as(redis_app, factory, role="commune_official", role_commune=DEMO_COMMUNE)
+    client, _, _, _ = login_as(redis_app_2, factory, role="commune_official", role_commune=DEMO_COMMUNE)
     import_id = import_id_of(upload(client, csv_bytes([("Kha Văn Hai", "0912300082", "", "", "", "")])))
-    row = roster(redis_app, import_id)
+    row = roster(redis_app_2, import_id)
     assert row.status == "failed" and "Hàng đợi xử lý nền đang không hoạt động" in row.detail["failure"]
     page = client.get(f"/rosters/{import_id}").text
     assert "Hàng đợi xử lý nền đang không hoạt động" in page and "Chạy lại" in page
