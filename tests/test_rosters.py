@@ -359,6 +359,18 @@ def test_hostile_cells_are_refused_row_by_row(app, official, village):
     assert "Không tìm thấy dòng tên cột." in client.get(f"/rosters/{import_id}").text
 
 
+def test_title_rows_semicolons_and_too_many_rows(app, official, monkeypatch):
+    client, _ = official
+    titled = "DANH SÁCH NGƯỜI HỌC\r\nsep=;\r\nHọ và tên;Số điện thoại;Ghi chú\r\nLê Văn Một;0912300091;x\r\n"
+    row = roster(app, import_id_of(upload(client, titled.encode())))
+    assert row.status == "preview" and row.total_rows == 1 and row.detail["unused_columns"] == ["Ghi chú"]
+    monkeypatch.setitem(app.config, "ROSTER_MAX_ROWS", 3)
+    rows = [(f"Lê Văn {chr(65 + i)}", f"09123002{i:02d}", "", "", "", "") for i in range(4)]
+    row = roster(app, import_id_of(upload(client, csv_bytes(rows))))
+    assert row.status == "rejected"
+    assert row.detail["file_error"] == "Tệp có hơn 3 dòng. Bạn hãy chia danh sách thành nhiều tệp."
+
+
 def test_an_xlsx_that_unpacks_too_big_is_refused_with_413(app, official, monkeypatch):
     client, _ = official
     monkeypatch.setitem(app.config, "ROSTER_MAX_UNZIPPED_BYTES", 10_000)

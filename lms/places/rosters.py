@@ -257,16 +257,17 @@ def encoding_label(codec: str) -> str:
     return dict(_ENCODINGS, **{"utf-16": "UTF-16"}).get(codec, "UTF-8")
 
 
-def _delimiter(first_line: str) -> str:
-    # Excel on a Vietnamese Windows writes ";" (the comma is the decimal mark there).
-    counts = {sep: first_line.count(sep) for sep in (",", ";", "\t")}
+def _delimiter(head: str) -> str:
+    # Excel on a Vietnamese Windows writes ";" (the comma is the decimal mark there). Counted
+    # over the first lines, which may be titles without any separator.
+    counts = {sep: head.count(sep) for sep in (",", ";", "\t")}
     best = max(counts, key=lambda sep: counts[sep])
     return best if counts[best] else ","
 
 
 def _csv_rows(path: Path, codec: str) -> Iterator[list[str]]:
     with open(path, encoding=codec, newline="") as text:
-        first = text.readline(64 * 1024)
+        first = "".join(text.readline(64 * 1024) for _ in range(HEADER_SEARCH))
         text.seek(0)
         reader = csv.reader(text, delimiter=_delimiter(first), strict=False)
         try:
