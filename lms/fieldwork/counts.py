@@ -68,6 +68,11 @@ def places_of_entry(entry: OutreachEntry) -> list[Key]:
     ]
 
 
+def insert_of(model):
+    """The dialect's INSERT (with ON CONFLICT) for a model."""
+    return _insert(model)
+
+
 def _insert(model):
     return (pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert)(model)
 

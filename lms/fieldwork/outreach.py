@@ -23,7 +23,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from lms.accounts.models import User
-from lms.accounts.scope import member_villages
 from lms.core import audit
 from lms.core.converters import MAX_DATABASE_INT
 from lms.core.errors import Conflict, NotFound, ValidationFailed
@@ -124,18 +123,19 @@ def check_fields(member: User, data: dict) -> Fields:
     """The entry's fields as typed or sent, checked; ValidationFailed names the faulty one."""
     done_on = parse_day(data.get("date"))
     household_id = _int(data.get("household"), "household", _("Bạn hãy chọn hộ đã đến giúp."), 1, MAX_DATABASE_INT)
-    household = db.session.get(Household, household_id)
-    villages = member_villages(member)
-    if household is None or household.village_id not in villages:
-        raise ValidationFailed(_("Hộ này không thuộc thôn/tổ dân phố của tổ bạn."), field="household")
-    team_id = db.session.scalar(
+    # The household with the member's team in its village, in one query (no team: not theirs).
+    team = (
         select(Team.id)
         .join(TeamMembership, TeamMembership.team_id == Team.id)
-        .where(TeamMembership.user_id == member.id, Team.village_id == household.village_id)
+        .where(TeamMembership.user_id == member.id, Team.village_id == Household.village_id)
         .order_by(Team.id)
         .limit(1)
+        .correlate(Household)
+        .scalar_subquery()
     )
-    if team_id is None:  # left the team since member_villages was cached
+    found = db.session.execute(select(Household, team).where(Household.id == household_id)).first()
+    household, team_id = (found[0], found[1]) if found is not None else (None, None)
+    if household is None or team_id is None:
         raise ValidationFailed(_("Hộ này không thuộc thôn/tổ dân phố của tổ bạn."), field="household")
     task = task_by_code(data.get("task") if isinstance(data.get("task"), str) else None)
     if task is None:
@@ -208,39 +208,38 @@ def record(member: User, client_id: object, data: dict) -> Recorded:
     if earlier is not None:
         return _repeat(member, earlier)
     f = check_fields(member, data)
-    found = _duplicate(f.household.id, f.task_code, f.done_on)
-    if found is not None:
-        raise _duplicate_error(found)
     now = utcnow()
-    entry = OutreachEntry(
-        client_id=client_id,
-        member_id=member.id,
-        team_id=f.team_id,
-        village_id=f.household.village_id,
-        commune_code=f.household.commune_code,
-        household_id=f.household.id,
-        task_code=f.task_code,
-        item_code=f.item_code,
-        done_on=f.done_on,
-        outcome=f.outcome,
-        people=f.people,
-        note=f.note,
-        revision=1,
-        created_at=now,
-        updated_at=now,
-    )
-    try:
-        with db.session.begin_nested():
-            db.session.add(entry)
-    except IntegrityError:
-        # A parallel request wrote first: the same queue sent twice at once, or the same visit.
+    values = {
+        "client_id": client_id,
+        "member_id": member.id,
+        "team_id": f.team_id,
+        "village_id": f.household.village_id,
+        "commune_code": f.household.commune_code,
+        "household_id": f.household.id,
+        "task_code": f.task_code,
+        "item_code": f.item_code,
+        "done_on": f.done_on,
+        "outcome": f.outcome,
+        "people": f.people,
+        "note": f.note,
+        "revision": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+    # One statement, no savepoint: a unique violation (the same client id sent twice at once, or
+    # the same visit recorded by someone else) inserts nothing, and the lookups below say which.
+    new_id = db.session.execute(
+        counts.insert_of(OutreachEntry).values(**values).on_conflict_do_nothing().returning(OutreachEntry.id)
+    ).scalar()
+    if new_id is None:
         earlier = _by_client_id(client_id)
         if earlier is not None:
             return _repeat(member, earlier)
         found = _duplicate(f.household.id, f.task_code, f.done_on)
         if found is not None:
-            raise _duplicate_error(found) from None
-        raise
+            raise _duplicate_error(found)
+        raise Conflict(_("Mục này vừa được ghi. Bạn hãy tải lại trang."))
+    entry = OutreachEntry(id=new_id, **values)  # not in the session: the row is already written
     db.session.add(
         OutreachRevision(entry_id=entry.id, revision=1, changed_by_id=member.id, changed_at=now, data=_snapshot(entry))
     )
