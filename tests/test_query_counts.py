@@ -105,3 +105,16 @@ def test_outlines_load_no_lesson_body(app, factory):
     # The lesson page still shows its body (loaded once, then kept with the rendered parts).
     lesson = _lessons(client, f"{COURSE}/b01-trinh-duyet")[0]
     assert 'class="lesson-body"' in client.get(lesson).text
+
+
+def test_a_signed_in_readers_cached_lesson_page_carries_their_own_working_form_token(app, factory):
+    first = login_as(app, factory, name="Người Đọc Trước")[0]
+    second = login_as(app, factory, name="Người Đọc Sau")[0]
+    lesson = _lessons(first, f"{COURSE}/b01-trinh-duyet")[0]
+    pages = [client.get(lesson).text for client in (first, second, second)]  # the last two from the cache
+    assert all("\x00" not in page for page in pages)
+    assert csrf_from(pages[0]) != csrf_from(pages[1])
+    # The token the cached page carries is the second reader's: their POST goes through.
+    assert second.post(f"{lesson}/done", data={"csrf_token": csrf_from(pages[2])}).status_code == 302
+    assert "Bạn đã đọc xong bài này." in second.get(lesson).text
+    assert "Tôi đã đọc xong bài này" in first.get(lesson).text

@@ -13,11 +13,13 @@ from flask import get_template_attribute, redirect, render_template, request, se
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 from lms.accounts.models import User
 from lms.catalog import services as catalog
 from lms.catalog.services import AUDIENCE_LABELS
 from lms.core.errors import NotFound
+from lms.core.nav import nav_entries
 from lms.learning import services
 
 
@@ -51,6 +53,10 @@ _TAG = re.compile(r"<[^>]*>")
 # Never holds anything that depends on the viewer: a leader's menu must not reach an official.
 _lesson_parts = _PageCache()
 _anonymous_pages = _PageCache()
+# A signed-in reader's whole page, per lesson rendering, address, read state and set of visible
+# menu and footer entries; their form token is put in on the way out (_FORM_MARK marks its places).
+_reader_pages = _PageCache()
+_FORM_MARK = "\x00form-mark\x00"
 
 
 def signed_in_reader() -> User | None:
@@ -83,9 +89,10 @@ def module(slug: str, module_slug: str):
 def lesson(slug: str, module_slug: str, lesson_slug: str):
     """The most read page. What is the same for every reader (the lesson's HTML, its
     breadcrumbs and pager) is rendered once per content version and language and kept in
-    memory; the page around it (menu, read state, form tokens) is rendered for each viewer.
-    Only an anonymous reader's whole page is kept, as it is the same for every anonymous
-    reader of that address."""
+    memory. The page around it depends on the viewer only through the menu and footer entries
+    they see, the lesson's read state and their form token: a signed-in reader's page is kept
+    per entries and read state with the token put in for each response, and an anonymous
+    reader's whole page per address. A page with flashed messages is rendered afresh."""
     key = catalog.lesson_key(slug, module_slug, lesson_slug)
     language = get_locale().language
     parts_key = (slug, module_slug, lesson_slug, key.hashes, language)
@@ -95,7 +102,19 @@ def lesson(slug: str, module_slug: str, lesson_slug: str):
         _lesson_parts.put(parts_key, parts)
     user = signed_in_reader()
     if user is not None:
-        return render_template("learning/lesson.html", parts=parts, is_read=services.is_lesson_read(user, key.lesson_id))
+        is_read = services.is_lesson_read(user, key.lesson_id)
+        if session.get("_flashes"):
+            return render_template("learning/lesson.html", parts=parts, is_read=is_read)
+        menu = tuple((entry.place, entry.endpoint) for entry in nav_entries("menu") + nav_entries("footer"))
+        reader_key = (request.full_path, key.hashes, language, is_read, menu)
+        token = generate_csrf()
+        page = _reader_pages.get(reader_key)
+        if page is None:
+            html = render_template("learning/lesson.html", parts=parts, is_read=is_read)
+            page = html.replace(token, _FORM_MARK)
+            _reader_pages.put(reader_key, page)
+            return html
+        return page.replace(_FORM_MARK, token)
     if session.get("_flashes"):
         return render_template("learning/lesson.html", parts=parts, is_read=False)
     page_key = (request.full_path, key.hashes, language)
