@@ -169,8 +169,12 @@ def member_process(port: int, members: list, seconds: float, seed: int, out, rea
             started = time.perf_counter()
             status, answer = _post_json(browser, "/api/fieldwork/entries", body, token)
             elapsed = (time.perf_counter() - started) * 1000
+            # The baseline under the same load, from the same member: a route that touches nothing.
+            started = time.perf_counter()
+            browser.request("GET", "/healthz")
+            baseline = (time.perf_counter() - started) * 1000
             with lock:
-                results.append((elapsed, status, client_id, answer.get("id")))
+                results.append((elapsed, status, client_id, answer.get("id"), baseline))
             time.sleep(rng.uniform(THINK_MIN, THINK_MAX))
 
     threads = [
@@ -272,16 +276,20 @@ def main() -> int:
         failed = sum(1 for r in results if r[1] not in (200, 201, 409, 422))
         missing, total, counted = check_stored(url, stored)
     p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
+    base = [r[4] for r in results]
+    base50, base99 = percentile(base, 0.5), percentile(base, 0.99)
     lost = missing + failed + abs(total - counted)
     print(f"entries sent {len(results)}, stored {len(stored)}, refused as duplicates {refused}, failed {failed}")
     print(f"entry latency p50 {p50:.1f} ms, p99 {p99:.1f} ms; database {total:,} entries, country counter {counted:,}")
+    print(f"baseline /healthz under the same load p50 {base50:.1f} ms, p99 {base99:.1f} ms; "
+          f"entry / baseline p50 {p50 / base50:.1f}x, p99 {p99 / base99:.1f}x")  # fmt: skip
     print(f"monthly report xlsx p50 {report_xlsx[0]:.0f} ms p99 {report_xlsx[1]:.0f} ms; "
           f"pdf first render {pdf_cold:.0f} ms, again p50 {report_pdf[0]:.0f} ms p99 {report_pdf[1]:.0f} ms; "
           f"progress page p50 {page[0]:.0f} ms")  # fmt: skip
     ok = p99 <= TARGET_ENTRY_P99_MS and lost == 0 and report_xlsx[0] <= TARGET_REPORT_MS and report_pdf[0] <= TARGET_REPORT_MS
     print(
         f"outreach: members={args.members} seconds={args.seconds:g} entries={args.entries} "
-        f"entry_p99_ms={p99:.1f} (target <= {TARGET_ENTRY_P99_MS:g}) lost={lost} (target 0) "
+        f"entry_p99_ms={p99:.1f} (target <= {TARGET_ENTRY_P99_MS:g}) healthz_p99_ms={base99:.1f} lost={lost} (target 0) "
         f"report_xlsx_p50_ms={report_xlsx[0]:.0f} report_pdf_p50_ms={report_pdf[0]:.0f} (target <= {TARGET_REPORT_MS:g}) "
         f"pdf_first_render_ms={pdf_cold:.0f} "
         f"{'OK' if ok else 'MISSED'}"
