@@ -55,7 +55,7 @@ _lesson_parts = _PageCache()
 _anonymous_pages = _PageCache()
 # A signed-in reader's whole page, per lesson rendering, address, read state and set of visible
 # menu and footer entries; their form token is put in on the way out (_FORM_MARK marks its places).
-_reader_pages = _PageCache()
+_reader_pages = _PageCache(size=1024)  # about 15 KB a page
 _FORM_MARK = "\x00form-mark\x00"
 
 
