@@ -30,16 +30,15 @@ def _viewers(app, factory):
 
 
 EXPECTED_MENU = {
-    "leader": {"/courses", "/manage", "/people", "/dashboard", "/certificates/mine", "/account", "logout"},
+    "leader": {
+        *("/courses", "/dashboard", "/certificates/mine", "/account", "logout"),
+        *("/manage", "/people", "/reports", "/reports/scorecards", "/helped"),
+        *("/field/register", "/field/outreach", "/fieldwork"),
+    },
     "official": {
-        "/courses",
-        "/manage",
-        "/people",
-        "/certificates/manage",
-        "/dashboard",
-        "/certificates/mine",
-        "/account",
-        "logout",
+        *("/courses", "/dashboard", "/certificates/mine", "/account", "logout"),
+        *("/manage", "/people", "/reports", "/reports/scorecards", "/certificates/manage"),
+        *("/manage/roles", "/rosters", "/fieldwork"),
     },
     "learner": {"/courses", "/dashboard", "/certificates/mine", "/account", "logout"},
     "anonymous": {"/courses", "/login", "/register"},
