@@ -113,6 +113,7 @@ def test_registration_with_a_landline_shows_the_english_error(client):
             "full_name": "Nguyễn Thị Hoa",
             "password": "mat-khau-123",
             "password_confirm": "mat-khau-123",
+            "commune": "00004",
             "consent": "y",
         },
     )

@@ -320,10 +320,16 @@ def test_the_env_example_lists_every_setting_of_the_readme():
 
 def test_nginx_accepts_no_bigger_body_than_the_app():
     from lms.core.config import BaseConfig
+    from lms.places.rosters import DEFAULTS
 
     site = (ROOT / "deploy/nginx-hocso.conf").read_text()
-    [size] = re.findall(r"client_max_body_size (\d+)m;", site)
-    assert int(size) * 1024 * 1024 == BaseConfig.MAX_CONTENT_LENGTH
+    # The server's limit is the app's; the roster upload route alone takes files up to the
+    # app's roster limit plus the rest of its form.
+    server_wide, *per_route = re.findall(r"client_max_body_size (\d+)m;", site)
+    assert int(server_wide) * 1024 * 1024 == BaseConfig.MAX_CONTENT_LENGTH
+    [roster_route] = per_route
+    assert "location = /rosters/new" in site.split(f"client_max_body_size {roster_route}m;")[0].rsplit("}", 1)[-1]
+    assert int(roster_route) * 1024 * 1024 > DEFAULTS["ROSTER_MAX_BYTES"] + 64 * 1024 > int(roster_route) * 1024 * 1024 - 2**20
 
 
 # Packaging
