@@ -666,3 +666,16 @@ def test_the_reports_counters_after_an_import_equal_a_rebuild(app, factory, offi
         rollups.rebuild()
         db.session.commit()
         assert counters() == kept
+
+
+def test_a_template_downloaded_in_english_reads_back_with_every_column(app, official):
+    """The template's headers follow the interface language; an English one must import too."""
+    from lms.places import rosters
+
+    client, _ = official
+    client.get("/?lang=en")
+    header = client.get("/rosters/template.csv").data.decode("utf-8-sig").splitlines()[0].split(",")
+    assert header[0] == "Full name" and "Phone number" in header
+    found = rosters.header_key  # how an uploaded header is compared
+    keys = [rosters._ALIASES.get(found(cell)) for cell in header]
+    assert keys == [column.key for column in rosters.COLUMNS]

@@ -104,6 +104,8 @@ def setting(key: str) -> Any:
 class Column:
     key: str
     header: Any  # lazy text: the template's header and the name of the column in messages
+    # Folded headers accepted on upload, the template's own in every interface language among
+    # them (tests/test_rosters.py checks that a template downloaded in English reads back).
     aliases: tuple[str, ...]
     required: bool = False
 
@@ -113,17 +115,32 @@ COLUMNS = (
     Column(
         "phone",
         _l("Số điện thoại"),
-        ("so dien thoai", "dien thoai", "sdt", "so dt", "dt", "so di dong", "di dong", "phone"),
+        ("so dien thoai", "dien thoai", "sdt", "so dt", "dt", "so di dong", "di dong", "phone", "phone number"),
         True,
     ),
-    Column("birth_year", _l("Năm sinh"), ("nam sinh", "birth year")),
+    Column("birth_year", _l("Năm sinh"), ("nam sinh", "birth year", "year of birth")),
     Column(
         "village",
         _l("Thôn/Tổ dân phố"),
-        ("thon to dan pho", "thon", "to dan pho", "thon ap ban", "thon ap", "ap", "ban", "khu pho", "village"),
+        (
+            "thon to dan pho",
+            "thon",
+            "to dan pho",
+            "thon ap ban",
+            "thon ap",
+            "ap",
+            "ban",
+            "khu pho",
+            "village",
+            "village residential group",
+        ),
     ),
-    Column("household", _l("Hộ gia đình (địa chỉ)"), ("ho gia dinh dia chi", "ho gia dinh", "dia chi ho", "dia chi")),
-    Column("commune", _l("Xã/Phường"), ("xa phuong", "xa phuong dac khu", "xa", "phuong", "ma xa", "commune")),
+    Column(
+        "household",
+        _l("Hộ gia đình (địa chỉ)"),
+        ("ho gia dinh dia chi", "ho gia dinh", "dia chi ho", "dia chi", "household address", "household"),
+    ),
+    Column("commune", _l("Xã/Phường"), ("xa phuong", "xa phuong dac khu", "xa", "phuong", "ma xa", "commune", "commune ward")),
 )
 COLUMN_BY_KEY = {column.key: column for column in COLUMNS}
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
