@@ -80,7 +80,7 @@ def test_the_member_sees_whom_they_helped_with_progress_and_households_reached(a
     assert 'phiên bản người dân: <strong class="ok">Có chứng nhận</strong>' in row_of(page.text, "Nguyễn Thị Hoa")
     assert 'phiên bản người dân: <strong class="muted">Chưa bắt đầu</strong>' in row_of(page.text, "Trần Văn Bình")
     cuc_row = row_of(page.text, "Lê Thị Cúc")
-    assert 'phiên bản người dân: <strong>Đang học</strong>' in cuc_row
+    assert "phiên bản người dân: <strong>Đang học</strong>" in cuc_row
     assert 'phiên bản thành viên: <strong class="ok">Đã hoàn thành</strong>' in cuc_row
     assert "Số 1, ngõ 2" in cuc_row
     assert "Chưa ghi danh khóa nào" in row_of(page.text, "Phan Văn Dũng")
