@@ -7,7 +7,9 @@ viewer's scope; anything outside it is 404, like every other page of officials.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask import Blueprint, Flask, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -73,7 +75,7 @@ class Page:
     child_level: str | None
     rows: list[Row] = field(default_factory=list)
     team_rows: list[Row] = field(default_factory=list)
-    people_filter: dict[str, str] = field(default_factory=dict)
+    people_filter: dict[str, Any] = field(default_factory=dict)
 
 
 # --- choosing what to show --------------------------------------------------------------------
@@ -123,7 +125,7 @@ def _order(rows: list[Row], sort: str, descending: bool, status: str) -> list[Ro
 # --- the levels --------------------------------------------------------------------------------
 
 
-def _rows(level: str, places: list[tuple[str, str, str | None]], course: Course, also: Course | None = None) -> list[Row]:
+def _rows(level: str, places: Sequence[tuple[str, str, str | None]], course: Course, also: Course | None = None) -> list[Row]:
     """The places' figures for the course, their households (the NO_COURSE row) and, with `also`,
     the certified of a second course in row.extra: one read of the counters for all of it."""
     keys = [key for key, _name, _url in places]
@@ -302,13 +304,10 @@ def _render(page: Page, courses: list[Course], course: Course, members_course: C
     )
 
 
-def _people_url(filters: dict[str, str], course: Course) -> str | None:
+def _people_url(filters: dict[str, Any], course: Course) -> str | None:
     if not filters:
         return None
-    try:
-        return url_for("people.index", course=course.slug, **filters)
-    except Exception:  # noqa: BLE001  (the people list is a separate part; without it, no link)
-        return None
+    return url_for("people.index", course=course.slug, **filters)
 
 
 def _page_for(level: str, key: str, course: Course, members_course: Course | None) -> Page:
@@ -346,11 +345,12 @@ def _show(level: str, key: str):
         fmt = request.args.get("format") or "csv"
         if fmt not in ("csv", "xlsx"):
             raise ValidationFailed(_("Chỉ tải được tệp CSV hoặc XLSX."), field="format")
-        return export_response(*_export_table(page, course, members_course), fmt)
+        stem, headers, rows = _export_table(page, course, members_course)
+        return export_response(stem, headers, rows, fmt)
     return _render(page, courses, course, members_course)
 
 
-def _export_table(page: Page, course: Course, members_course: Course | None):
+def _export_table(page: Page, course: Course, members_course: Course | None) -> tuple[str, list[str], Iterator[tuple]]:
     sort, descending = _sort_args()
     status = _status_arg()
     headers = [
