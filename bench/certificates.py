@@ -186,7 +186,7 @@ class PacedClient:
 
 
 def render_with_rq(
-    database_url: str, folder: Path, ids: list[int], per_certificate: bool = False
+    database_url: str, folder: Path, ids: list[int], per_certificate: bool = False, port: int | None = None
 ) -> tuple[float, list[dict]] | None:
     """Render through the real queue with 2 `flask lms cert-worker` processes, as the backlog is
     queued in production (jobs.enqueue_batches, jobs.BATCH_SIZE certificates a job). Returns the
@@ -229,8 +229,10 @@ def render_with_rq(
             db.engine.dispose()
         env = worker_env(database_url, folder, REDIS_URL)
         command = [sys.executable, "-m", "flask", "--app", "wsgi", "lms", "cert-worker", "--burst"]
+        before = _machine_sample(port)
         workers = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL) for _ in range(WORKERS)]
         cpu_seconds = sum(_wait_cpu(worker) for worker in workers)
+        after = _machine_sample(port)
         # What a worker costs before its first job (imports, app, warm-up): one on the empty queue.
         startup = _wait_cpu(subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL))
         done = Job.fetch_many(job_ids, connection=connection)
@@ -239,9 +241,54 @@ def render_with_rq(
         elapsed = (max(job.ended_at for job in done) - min(job.started_at for job in done)).total_seconds()
         accounts = [job.return_value() for job in done]
         accounts.append({"worker_cpu_ms": (cpu_seconds - WORKERS * startup) * 1000})
+        accounts.append({"machine": _machine_share(before, after, cpu_seconds)})
         return elapsed, accounts
     finally:
         connection.flushdb()
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_cpu(stat_line: str) -> tuple[int, float]:
+    """(parent pid, processor seconds) from a /proc/<pid>/stat line."""
+    fields = stat_line.rsplit(")", 1)[1].split()
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _machine_sample(port: int | None) -> dict:
+    """Processor seconds so far: the whole machine (busy, /proc/stat), this process (the load
+    client), and the gunicorn serving `port` with its workers."""
+    with open("/proc/stat") as handle:
+        values = [int(v) for v in handle.readline().split()[1:]]
+    busy = (sum(values) - values[3] - values[4]) / _TICK  # all but idle and iowait
+    own = os.times()
+    procs: dict[int, tuple[int, float, str]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                parent, seconds = _proc_cpu(handle.read())
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                command = handle.read().decode(errors="replace")
+        except OSError:
+            continue
+        procs[int(entry)] = (parent, seconds, command)
+    masters = {pid for pid, (_, _, command) in procs.items() if port and "gunicorn" in command and f":{port}" in command}
+    web = sum(seconds for pid, (parent, seconds, _) in procs.items() if pid in masters or parent in masters)
+    return {"time": time.monotonic(), "busy": busy, "client": own.user + own.system, "web": web}
+
+
+def _machine_share(before: dict, after: dict, worker_seconds: float) -> str:
+    wall = after["time"] - before["time"]
+    cores = os.cpu_count() or 1
+    web, client = after["web"] - before["web"], after["client"] - before["client"]
+    others = max(0.0, after["busy"] - before["busy"] - worker_seconds - web - client)
+    idle = max(0.0, cores * wall - (after["busy"] - before["busy"]))
+    part = {"certificate workers": worker_seconds, "lesson pages (gunicorn)": web, "the load client": client,
+            "other processes on the machine": others, "idle": idle}  # fmt: skip
+    return ", ".join(f"{name} {seconds / (cores * wall):.0%}" for name, seconds in part.items())
 
 
 def _wait_cpu(process: subprocess.Popen) -> float:
@@ -316,7 +363,7 @@ def main(argv=None) -> int:
             baseline = list(client.finish())
             loaded_client = PacedClient(port, path, phones[0], LESSON_RATE).start()
             accounts: list[dict] = []
-            outcome = render_with_rq(database_url, folder, work, per_certificate=args.per_certificate_jobs)
+            outcome = render_with_rq(database_url, folder, work, per_certificate=args.per_certificate_jobs, port=port)
             how = "2 RQ workers, " + ("one job per certificate" if args.per_certificate_jobs else "batch jobs")
             if outcome is None:
                 elapsed = render_with_processes(database_url, folder, work)
@@ -359,6 +406,7 @@ def where_the_time_went(accounts: list[dict], elapsed: float, median_ms: float, 
     running come first), files, the database, the job's own Python, and whatever lies outside
     the jobs (the queue's round trips, worker bookkeeping, waiting for a core between jobs)."""
     worker_cpu = sum(a.pop("worker_cpu_ms", 0.0) for a in accounts)
+    machine = next((a["machine"] for a in accounts if "machine" in a), "")
     accounts = [a for a in accounts if "render_ms" in a]
     available = WORKERS * elapsed * 1000.0
     render = sum(a["render_ms"] for a in accounts)
@@ -383,7 +431,8 @@ def where_the_time_went(accounts: list[dict], elapsed: float, median_ms: float, 
         f"workers' time: {shares}; a render in the workers took {wall:.2f} x the single-core median "
         f"({cpu:.2f} x in processor time)\n"
         f"workers' processor time per certificate, start-up left out: render {render_cpu / count:.1f} ms, "
-        f"everything else {per:.1f} ms (queue, database, files, Python) = {per / (per + render_cpu / count):.0%} of it"
+        f"everything else {per:.1f} ms (queue, database, files, Python) = {per / (per + render_cpu / count):.0%} of it\n"
+        f"the {os.cpu_count()} cores while the workers ran: {machine}"
     )
 
 
