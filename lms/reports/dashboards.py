@@ -7,7 +7,7 @@ viewer's scope; anything outside it is 404, like every other page of officials.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -413,64 +413,27 @@ def index():
     return render_template("reports/index.html", places=places)
 
 
-@bp.get("/vn")
-@requires_scope("sees_people")
-def country():
-    return _show("country", COUNTRY)
+# Each level's page and its export: (endpoint, address, the address's key argument or None).
+LEVEL_ROUTES = (
+    ("country", "/vn", None),
+    ("province", "/provinces/<code>", "code"),
+    ("commune", "/communes/<code>", "code"),
+    ("village", "/villages/<village_id>", "village_id"),
+    ("team", "/teams/<team_id>", "team_id"),
+)
 
 
-@bp.get("/provinces/<code>")
-@requires_scope("sees_people")
-def province(code: str):
-    return _show("province", code)
+def _level_view(level: str, key_argument: str | None) -> Callable:
+    @requires_scope("sees_people")
+    def view(**arguments: str):
+        return _show(level, arguments[key_argument] if key_argument else COUNTRY)
+
+    return view
 
 
-@bp.get("/communes/<code>")
-@requires_scope("sees_people")
-def commune(code: str):
-    return _show("commune", code)
-
-
-@bp.get("/villages/<village_id>")
-@requires_scope("sees_people")
-def village(village_id: str):
-    return _show("village", village_id)
-
-
-@bp.get("/teams/<team_id>")
-@requires_scope("sees_people")
-def team(team_id: str):
-    return _show("team", team_id)
-
-
-@bp.get("/vn/export")
-@requires_scope("sees_people")
-def country_export():
-    return _show("country", COUNTRY)
-
-
-@bp.get("/provinces/<code>/export")
-@requires_scope("sees_people")
-def province_export(code: str):
-    return _show("province", code)
-
-
-@bp.get("/communes/<code>/export")
-@requires_scope("sees_people")
-def commune_export(code: str):
-    return _show("commune", code)
-
-
-@bp.get("/villages/<village_id>/export")
-@requires_scope("sees_people")
-def village_export(village_id: str):
-    return _show("village", village_id)
-
-
-@bp.get("/teams/<team_id>/export")
-@requires_scope("sees_people")
-def team_export(team_id: str):
-    return _show("team", team_id)
+for _level, _rule, _argument in LEVEL_ROUTES:
+    bp.add_url_rule(_rule, _level, _level_view(_level, _argument))
+    bp.add_url_rule(f"{_rule}/export", f"{_level}_export", _level_view(_level, _argument))
 
 
 def init_app(app: Flask) -> None:
