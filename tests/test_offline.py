@@ -172,7 +172,7 @@ def test_lesson_opened_once_reads_again_offline(app, factory):
         # The worker controls the page once it is active (clients.claim); the lesson is opened
         # again under its control, as a learner's next visit would be (the first open may come
         # before the worker is active, more so on a busy machine).
-        page.wait_for_function("navigator.serviceWorker.controller !== null", polling=200)
+        page.wait_for_function("() => navigator.serviceWorker.controller !== null", polling=200)
         page.goto(base + lesson)
         title = page.locator("h1").inner_text()
         page.wait_for_function(
